@@ -1,0 +1,321 @@
+//! The `tollgate` binary: flags, plan discovery, output files and exit codes. Everything a
+//! library user would also need lives in the library crates.
+
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand};
+use tollgate::{Engine, EngineOptions, RunReport, Status};
+use tollgate_report::{Format, TextOptions};
+
+#[derive(Parser)]
+#[command(name = "tollgate", version, about = "Tests for data and machine-learning pipelines")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run every test of a plan (tollgate.yaml); FILTER keeps tests whose name contains it.
+    Test {
+        /// The plan file, or a directory holding tollgate.yaml (default: ./tollgate.yaml).
+        plan: Option<String>,
+        /// Run only tests whose name contains this text.
+        filter: Option<String>,
+        #[command(flatten)]
+        common: Common,
+    },
+    /// Run one data suite (YAML) on one dataset.
+    Validate {
+        /// A file, a glob, or a directory of part files.
+        data: String,
+        /// The suite file.
+        #[arg(long)]
+        suite: PathBuf,
+        /// Data format when the file name does not tell (csv, parquet, json, arrow).
+        #[arg(long = "data-format")]
+        data_format: Option<String>,
+        /// CSV field delimiter.
+        #[arg(long)]
+        delimiter: Option<char>,
+        #[command(flatten)]
+        common: Common,
+    },
+    /// Print the documentation of a check (or list all checks).
+    Explain {
+        /// A check name, e.g. not_null.
+        check: Option<String>,
+    },
+}
+
+#[derive(Args, Clone)]
+struct Common {
+    /// Format of standard output: text, json or junit.
+    #[arg(long, default_value = "text")]
+    format: String,
+    /// Also write results to FILE (repeatable; the format follows the extension: .json, .xml, .txt).
+    #[arg(long, short)]
+    output: Vec<PathBuf>,
+    /// Print nothing on standard output (exit code and --output files only).
+    #[arg(long, short)]
+    quiet: bool,
+    /// Worker threads and scan partitions (default: all cores).
+    #[arg(long)]
+    threads: Option<usize>,
+    /// Fail the run on warnings too.
+    #[arg(long = "fail-on", default_value = "error")]
+    fail_on: String,
+    /// List passing checks too.
+    #[arg(long, short)]
+    verbose: bool,
+    /// Rows per batch (for testing the engine; results do not change).
+    #[arg(long, hide = true)]
+    batch_size: Option<usize>,
+}
+
+/// An error that stops the run: printed to stderr, exit code 2.
+struct Fatal(String);
+
+impl<E: std::fmt::Display> From<E> for Fatal {
+    fn from(e: E) -> Self {
+        Fatal(e.to_string())
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let code = if e.use_stderr() { 2 } else { 0 };
+            let _ = e.print();
+            return ExitCode::from(code);
+        }
+    };
+    match run(cli) {
+        Ok(code) => ExitCode::from(code),
+        Err(Fatal(msg)) => {
+            let mut err = std::io::stderr().lock();
+            let msg = msg.trim_end();
+            if msg.starts_with("error") {
+                let _ = writeln!(err, "{msg}");
+            } else {
+                let _ = writeln!(err, "error: {msg}");
+            }
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn run(cli: Cli) -> Result<u8, Fatal> {
+    match cli.command {
+        Command::Explain { check } => explain(check.as_deref()),
+        Command::Test { plan, filter, common } => {
+            let (plan_path, filter) = locate_plan(plan, filter)?;
+            let text = std::fs::read_to_string(&plan_path)
+                .map_err(|e| Fatal(format!("{}: cannot read the plan: {e}", plan_path.display())))?;
+            let plan = tollgate::parse_plan(&text).map_err(|d| Fatal(d.in_file(&plan_path).render(Some(&text))))?;
+            let base = plan_path.parent().map(Path::to_path_buf).unwrap_or_default();
+            let mut protected = vec![plan_path.clone()];
+            protected.extend(plan.sources.iter().map(|s| base.join(&s.path)));
+            check_outputs(&common, &protected)?;
+            let engine = engine(&common);
+            let rt = runtime(&common)?;
+            let report = rt.block_on(tollgate::run_plan(&engine, &plan, &base, filter.as_deref()));
+            if report.tests.is_empty() {
+                let what = match &filter {
+                    Some(f) => format!("no test name contains `{f}`"),
+                    None => "the plan has no tests".into(),
+                };
+                return Err(Fatal(format!("{}: {what}", plan_path.display())));
+            }
+            finish(&report, &common)
+        }
+        Command::Validate { data, suite, data_format, delimiter, common } => {
+            let text = std::fs::read_to_string(&suite)
+                .map_err(|e| Fatal(format!("{}: cannot read the suite: {e}", suite.display())))?;
+            if suite.extension().is_some_and(|e| e == "json") {
+                return Err(Fatal(format!(
+                    "{}: Great Expectations (JSON) suites are not yet supported by this version of tollgate; write the suite in YAML (see `tollgate explain`)",
+                    suite.display()
+                )));
+            }
+            let name = suite.file_stem().map(|s| s.to_string_lossy().to_string()).unwrap_or_else(|| "suite".into());
+            let decl = tollgate::parse_suite(&text, &name).map_err(|d| Fatal(d.in_file(&suite).render(Some(&text))))?;
+            let format = match data_format.as_deref() {
+                None => None,
+                Some(f) => Some(tollgate::core::plan::Format::parse(f).ok_or_else(|| {
+                    Fatal(format!("unknown --data-format `{f}`: expected csv, parquet, json or arrow"))
+                })?),
+            };
+            let mut source = tollgate::SourceDecl {
+                name: "data".into(),
+                pos: Default::default(),
+                path: data.clone(),
+                format,
+                csv: Default::default(),
+            };
+            if let Some(d) = delimiter {
+                if !d.is_ascii() {
+                    return Err(Fatal("--delimiter must be one ASCII character".into()));
+                }
+                source.csv.delimiter = Some(d as u8);
+            }
+            check_outputs(&common, &[suite.clone(), PathBuf::from(&data)])?;
+            let engine = engine(&common);
+            let rt = runtime(&common)?;
+            let report = rt.block_on(tollgate::run_suites(&engine, &source, &[decl], Path::new(".")));
+            finish(&report, &common)
+        }
+    }
+}
+
+fn locate_plan(plan: Option<String>, filter: Option<String>) -> Result<(PathBuf, Option<String>), Fatal> {
+    match plan {
+        Some(p) => {
+            let path = PathBuf::from(&p);
+            if path.is_dir() {
+                Ok((path.join("tollgate.yaml"), filter))
+            } else if path.is_file() || p.ends_with(".yaml") || p.ends_with(".yml") {
+                if !path.exists() {
+                    return Err(Fatal(format!("{p}: no such plan file")));
+                }
+                Ok((path, filter))
+            } else if filter.is_none() {
+                // `tollgate test NAME`: a filter over ./tollgate.yaml.
+                Ok((default_plan()?, Some(p)))
+            } else {
+                Err(Fatal(format!("{p}: no such plan file")))
+            }
+        }
+        None => Ok((default_plan()?, filter)),
+    }
+}
+
+fn default_plan() -> Result<PathBuf, Fatal> {
+    for name in ["tollgate.yaml", "tollgate.yml"] {
+        if Path::new(name).is_file() {
+            return Ok(PathBuf::from(name));
+        }
+    }
+    Err(Fatal("no tollgate.yaml in this directory; pass the plan: `tollgate test PATH/tollgate.yaml`".into()))
+}
+
+fn engine(common: &Common) -> Engine {
+    Engine::new(EngineOptions { batch_size: common.batch_size, partitions: common.threads })
+}
+
+fn runtime(common: &Common) -> Result<tokio::runtime::Runtime, Fatal> {
+    let mut b = tokio::runtime::Builder::new_multi_thread();
+    if let Some(n) = common.threads {
+        if n == 0 {
+            return Err(Fatal("--threads must be at least 1".into()));
+        }
+        b.worker_threads(n);
+    }
+    b.enable_all().build().map_err(|e| Fatal(format!("cannot start the runtime: {e}")))
+}
+
+/// Refuse output paths that would overwrite the plan, a suite or the data.
+fn check_outputs(common: &Common, protected: &[PathBuf]) -> Result<(), Fatal> {
+    if Format::parse(&common.format).is_none() {
+        return Err(Fatal(format!("unknown --format `{}`: expected text, json or junit", common.format)));
+    }
+    if !matches!(common.fail_on.as_str(), "warn" | "error") {
+        return Err(Fatal(format!("unknown --fail-on `{}`: expected warn or error", common.fail_on)));
+    }
+    for out in &common.output {
+        let name = out.to_string_lossy();
+        if Format::from_extension(&name).is_none() {
+            return Err(Fatal(format!("{name}: cannot tell the output format from the extension (use .json, .xml or .txt)")));
+        }
+        let canon = std::fs::canonicalize(out).ok();
+        for p in protected {
+            if canon.is_some() && canon == std::fs::canonicalize(p).ok() {
+                return Err(Fatal(format!("{name}: refusing to overwrite an input of this run")));
+            }
+        }
+    }
+    Ok(())
+}
+
+fn finish(report: &RunReport, common: &Common) -> Result<u8, Fatal> {
+    let color = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+    let opts = TextOptions { color, verbose: common.verbose };
+    for out in &common.output {
+        let name = out.to_string_lossy().to_string();
+        let format = Format::from_extension(&name).unwrap_or(Format::Text);
+        let body = tollgate_report::render(report, format, &TextOptions { color: false, verbose: common.verbose });
+        write_atomically(out, &body).map_err(|e| Fatal(format!("{name}: cannot write: {e}")))?;
+    }
+    if !common.quiet {
+        let format = Format::parse(&common.format).unwrap_or(Format::Text);
+        let body = tollgate_report::render(report, format, &opts);
+        let mut stdout = std::io::stdout().lock();
+        if let Err(e) = stdout.write_all(body.as_bytes()).and_then(|_| stdout.flush()) {
+            if e.kind() != std::io::ErrorKind::BrokenPipe {
+                return Err(Fatal(format!("cannot write to standard output: {e}")));
+            }
+        }
+    }
+    if report.status == Status::Error {
+        // Say why on stderr too, so that a JSON or quiet run still explains its exit code.
+        for t in report.tests.iter().filter(|t| t.status == Status::Error) {
+            let mut err = std::io::stderr().lock();
+            if let Some(e) = &t.error {
+                let _ = writeln!(err, "error: {}: {e}", t.name);
+            }
+            for f in t.findings.iter().filter(|f| f.status == Status::Error) {
+                let col = f.column.as_deref().map(|c| format!(" {c}")).unwrap_or_default();
+                let _ = writeln!(err, "error: {}: {}{col}: {}", t.name, f.check, f.error.as_deref().unwrap_or(""));
+            }
+        }
+    }
+    Ok(tollgate::exit_code(report, common.fail_on == "warn"))
+}
+
+fn write_atomically(path: &Path, body: &str) -> std::io::Result<()> {
+    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let name = path.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default();
+    let tmp = dir.join(format!(".{name}.tollgate-tmp"));
+    std::fs::write(&tmp, body)?;
+    std::fs::rename(&tmp, path)
+}
+
+fn explain(check: Option<&str>) -> Result<u8, Fatal> {
+    use tollgate::core::catalog;
+    let mut out = String::new();
+    match check {
+        None => {
+            out.push_str("Checks (tollgate explain NAME for one):\n");
+            for c in catalog::CHECKS {
+                out.push_str(&format!("  {:<20} {:<10} {}\n", c.name, c.scope.section(), c.gx));
+            }
+        }
+        Some(name) => {
+            let found = catalog::lookup(name);
+            if found.is_empty() {
+                let mut msg = format!("unknown check `{name}`");
+                if let Some(s) = tollgate::core::diag::suggest(name, catalog::CHECKS.iter().map(|c| c.name)) {
+                    msg.push_str(&format!("; did you mean `{s}`?"));
+                }
+                msg.push_str(" (`tollgate explain` lists them all)");
+                return Err(Fatal(msg));
+            }
+            for c in found {
+                out.push_str(&format!("{} ({} check)\n\n{}\n\nGreat Expectations: {}\n\nExample:\n", c.name, c.scope.section(), c.summary, c.gx));
+                for l in c.example.lines() {
+                    out.push_str(&format!("    {l}\n"));
+                }
+                if !["row_count", "column_count", "columns", "aggregate"].contains(&c.name) {
+                    out.push_str("\nEvery check also takes `severity: error | warn`; value checks take `mostly`.\n");
+                }
+                out.push('\n');
+            }
+        }
+    }
+    let mut stdout = std::io::stdout().lock();
+    let _ = stdout.write_all(out.as_bytes());
+    Ok(0)
+}

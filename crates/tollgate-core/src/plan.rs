@@ -1,0 +1,1277 @@
+//! The plan file (`tollgate.yaml`) and standalone suite files, decoded from a positioned YAML
+//! tree. Every problem is collected (not just the first) with its line and column.
+
+use std::collections::BTreeMap;
+
+use crate::catalog::{self, Scope};
+use crate::diag::{Diagnostic, Diagnostics, suggest};
+use crate::finding::Severity;
+use crate::yaml::{self, Key, Node, NodeKind, Pos};
+
+/// A literal value in a plan: a bound, a set member.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Scalar {
+    /// An integer.
+    Int(i64),
+    /// A float.
+    Float(f64),
+    /// Text (also dates and timestamps, written as ISO text).
+    Str(String),
+    /// A boolean.
+    Bool(bool),
+}
+
+impl Scalar {
+    /// The value as f64 when it is a number.
+    pub fn as_f64(&self) -> Option<f64> {
+        match self {
+            Scalar::Int(i) => Some(*i as f64),
+            Scalar::Float(f) => Some(*f),
+            _ => None,
+        }
+    }
+
+    /// The value as JSON.
+    pub fn to_json(&self) -> serde_json::Value {
+        match self {
+            Scalar::Int(i) => (*i).into(),
+            Scalar::Float(f) => serde_json::Number::from_f64(*f)
+                .map(serde_json::Value::Number)
+                .unwrap_or_else(|| serde_json::Value::String(f.to_string())),
+            Scalar::Str(s) => s.clone().into(),
+            Scalar::Bool(b) => (*b).into(),
+        }
+    }
+}
+
+impl std::fmt::Display for Scalar {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Scalar::Int(i) => write!(f, "{i}"),
+            Scalar::Float(x) => write!(f, "{x}"),
+            Scalar::Str(s) => write!(f, "{s:?}"),
+            Scalar::Bool(b) => write!(f, "{b}"),
+        }
+    }
+}
+
+/// Bounds on a number (or date, or string) computed from the data.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Bound {
+    /// Lower bound.
+    pub min: Option<Scalar>,
+    /// Upper bound.
+    pub max: Option<Scalar>,
+    /// Lower bound excluded.
+    pub strict_min: bool,
+    /// Upper bound excluded.
+    pub strict_max: bool,
+}
+
+impl Bound {
+    /// The bound as a sentence fragment: "between 1 and 3", ">= 0", "= 5".
+    pub fn describe(&self) -> String {
+        match (&self.min, &self.max) {
+            (Some(a), Some(b)) if a == b && !self.strict_min && !self.strict_max => format!("= {a}"),
+            (Some(a), Some(b)) => format!(
+                "in {}{a}, {b}{}",
+                if self.strict_min { "(" } else { "[" },
+                if self.strict_max { ")" } else { "]" }
+            ),
+            (Some(a), None) => format!("{} {a}", if self.strict_min { ">" } else { ">=" }),
+            (None, Some(b)) => format!("{} {b}", if self.strict_max { "<" } else { "<=" }),
+            (None, None) => "any value".into(),
+        }
+    }
+}
+
+/// Which comparison of two columns.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CompareOp {
+    /// `>`
+    Gt,
+    /// `>=`
+    Ge,
+    /// `<`
+    Lt,
+    /// `<=`
+    Le,
+    /// `=`
+    Eq,
+    /// `!=`
+    Ne,
+}
+
+impl CompareOp {
+    /// SQL spelling.
+    pub fn sql(self) -> &'static str {
+        match self {
+            CompareOp::Gt => ">",
+            CompareOp::Ge => ">=",
+            CompareOp::Lt => "<",
+            CompareOp::Le => "<=",
+            CompareOp::Eq => "=",
+            CompareOp::Ne => "<>",
+        }
+    }
+}
+
+/// How `distinct_values` compares the distinct set.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SetMode {
+    /// Every distinct value is in the set.
+    In,
+    /// The distinct values include every member of the set.
+    Contain,
+    /// The distinct values are exactly the set.
+    Equals,
+}
+
+/// What a check checks; parameters only, no execution.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub enum CheckKind {
+    /// Number of rows.
+    RowCount(Bound),
+    /// Number of columns.
+    ColumnCount(Bound),
+    /// Column names.
+    Columns {
+        /// The whole set (or list, when ordered).
+        exact: Option<Vec<String>>,
+        /// Must exist.
+        include: Vec<String>,
+        /// Must not exist.
+        exclude: Vec<String>,
+        /// `exact` is an ordered list.
+        ordered: bool,
+    },
+    /// Uniqueness of a combination of columns.
+    CompoundUnique(Vec<String>),
+    /// Column type.
+    Type(String),
+    /// Not null.
+    NotNull,
+    /// Null fraction within bounds.
+    NullFraction(Bound),
+    /// Unique values.
+    Unique,
+    /// Values in range.
+    Between(Bound),
+    /// Values in a set.
+    InSet(Vec<Scalar>),
+    /// Values not in a set.
+    NotInSet(Vec<Scalar>),
+    /// Values match a regex.
+    Matches(String),
+    /// Values do not match a regex.
+    NotMatches(String),
+    /// String length within bounds.
+    Length(Bound),
+    /// Monotonic non-decreasing (or increasing when strict).
+    Increasing {
+        /// `>` instead of `>=`.
+        strict: bool,
+    },
+    /// Monotonic non-increasing (or decreasing when strict).
+    Decreasing {
+        /// `<` instead of `<=`.
+        strict: bool,
+    },
+    /// Strings parse with a strftime format.
+    DateFormat(String),
+    /// Minimum value.
+    Min(Bound),
+    /// Maximum value.
+    Max(Bound),
+    /// Mean.
+    Mean(Bound),
+    /// Median.
+    Median(Bound),
+    /// Sample standard deviation.
+    Stdev(Bound),
+    /// Sum.
+    Sum(Bound),
+    /// Quantiles, each with bounds.
+    Quantiles(Vec<(f64, Bound)>),
+    /// Distinct count.
+    DistinctCount(Bound),
+    /// Distinct / non-null.
+    UniqueFraction(Bound),
+    /// Most common value in a set.
+    MostCommonInSet {
+        /// The set.
+        values: Vec<Scalar>,
+        /// One of several tied values in the set is enough.
+        ties_okay: bool,
+    },
+    /// Distinct values vs a set.
+    DistinctValues {
+        /// How to compare.
+        mode: SetMode,
+        /// The set.
+        values: Vec<Scalar>,
+    },
+    /// Two columns compared row by row.
+    Compare {
+        /// Left column.
+        left: String,
+        /// Operator.
+        op: CompareOp,
+        /// Right column.
+        right: String,
+    },
+    /// Sum of columns equals a total in every row.
+    SumEquals {
+        /// The columns.
+        columns: Vec<String>,
+        /// The total.
+        total: f64,
+    },
+    /// A SQL boolean expression over a row.
+    Condition(String),
+    /// A SQL aggregate with bounds.
+    Aggregate {
+        /// The aggregate expression.
+        sql: String,
+        /// Its bounds.
+        bound: Bound,
+    },
+}
+
+/// One declared check.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CheckDecl {
+    /// Native name (catalogue name).
+    pub check: &'static str,
+    /// Where it is written.
+    pub pos: Pos,
+    /// The column it applies to (column checks).
+    pub column: Option<String>,
+    /// Parameters.
+    pub kind: CheckKind,
+    /// Fraction of non-null values that must pass (value checks).
+    pub mostly: Option<f64>,
+    /// Severity.
+    pub severity: Severity,
+    /// The user's name for it (rows and aggregates).
+    pub name: Option<String>,
+}
+
+/// A data suite.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SuiteDecl {
+    /// The suite's name.
+    pub name: String,
+    /// Where it is declared.
+    pub pos: Pos,
+    /// The source it runs on (plan suites); `None` in a standalone suite file.
+    pub source: Option<String>,
+    /// Columns shown first in samples of failing rows.
+    pub id_columns: Vec<String>,
+    /// How many failing rows to show per check.
+    pub sample_size: usize,
+    /// Severity applied to checks that do not set one.
+    pub severity: Severity,
+    /// The checks, in file order.
+    pub checks: Vec<CheckDecl>,
+}
+
+/// Data file formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// Comma (or other delimiter) separated values.
+    Csv,
+    /// Apache Parquet.
+    Parquet,
+    /// Newline-delimited JSON.
+    Json,
+    /// Arrow IPC file.
+    Arrow,
+}
+
+impl Format {
+    /// Guess the format from a file name (compression suffixes are looked through).
+    pub fn from_path(path: &str) -> Option<Format> {
+        let lower = path.to_lowercase();
+        let stem = lower
+            .strip_suffix(".gz")
+            .or_else(|| lower.strip_suffix(".zst"))
+            .or_else(|| lower.strip_suffix(".zstd"))
+            .or_else(|| lower.strip_suffix(".bz2"))
+            .or_else(|| lower.strip_suffix(".xz"))
+            .unwrap_or(&lower);
+        let ext = stem.rsplit('.').next()?;
+        match ext {
+            "csv" | "tsv" | "txt" => Some(Format::Csv),
+            "parquet" | "pq" => Some(Format::Parquet),
+            "json" | "jsonl" | "ndjson" => Some(Format::Json),
+            "arrow" | "ipc" | "feather" => Some(Format::Arrow),
+            _ => None,
+        }
+    }
+
+    /// Parse a `format:` value.
+    pub fn parse(name: &str) -> Option<Format> {
+        match name {
+            "csv" | "tsv" => Some(Format::Csv),
+            "parquet" => Some(Format::Parquet),
+            "json" | "jsonl" | "ndjson" => Some(Format::Json),
+            "arrow" | "ipc" | "feather" => Some(Format::Arrow),
+            _ => None,
+        }
+    }
+}
+
+/// CSV reading options.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct CsvOptions {
+    /// Field delimiter (default `,`, or tab for `.tsv`).
+    pub delimiter: Option<u8>,
+    /// First line is a header (default true).
+    pub header: Option<bool>,
+    /// Quote character (default `"`).
+    pub quote: Option<u8>,
+    /// Escape character (default none: quotes are doubled).
+    pub escape: Option<u8>,
+    /// A text that means null (default: empty field).
+    pub null_value: Option<String>,
+}
+
+/// A data source.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SourceDecl {
+    /// Its name in the plan.
+    pub name: String,
+    /// Where it is declared.
+    pub pos: Pos,
+    /// A file, a glob, or a directory of part files, relative to the plan file.
+    pub path: String,
+    /// The format, when not guessed from the extension.
+    pub format: Option<Format>,
+    /// CSV options.
+    pub csv: CsvOptions,
+}
+
+/// A decoded plan.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Plan {
+    /// Sources by name, in file order.
+    pub sources: Vec<SourceDecl>,
+    /// Suites by name, in file order.
+    pub suites: Vec<SuiteDecl>,
+}
+
+/// Plan sections that later versions of tollgate will run; named so that they are reported as
+/// "not yet supported" instead of "unknown".
+const LATER_SECTIONS: &[&str] =
+    &["models", "drift", "model_checks", "pretrain", "behaviour", "evaluation", "diffs"];
+
+/// Decode a plan file's text.
+pub fn parse_plan(text: &str) -> Result<Plan, Diagnostics> {
+    let root = yaml::parse(text).map_err(syntax)?;
+    let mut d = Decoder::default();
+    let plan = d.plan(&root);
+    d.finish(plan)
+}
+
+/// Decode a standalone suite file (the body of one suite). `name` names it in results.
+pub fn parse_suite(text: &str, name: &str) -> Result<SuiteDecl, Diagnostics> {
+    let root = yaml::parse(text).map_err(syntax)?;
+    let mut d = Decoder::default();
+    let suite = d.suite(name, &root, false);
+    d.finish(suite)
+}
+
+fn syntax(e: yaml::SyntaxError) -> Diagnostics {
+    Diagnostics(vec![Diagnostic::new(e.pos, format!("YAML syntax error: {}", e.message))])
+}
+
+#[derive(Default)]
+struct Decoder {
+    diags: Vec<Diagnostic>,
+}
+
+type Entries<'a> = &'a [(Key, Node)];
+
+impl Decoder {
+    fn finish<T>(self, value: T) -> Result<T, Diagnostics> {
+        if self.diags.is_empty() {
+            Ok(value)
+        } else {
+            let mut diags = self.diags;
+            diags.sort_by_key(|d| (d.pos.line, d.pos.col));
+            Err(Diagnostics(diags))
+        }
+    }
+
+    fn err(&mut self, pos: Pos, msg: impl Into<String>) {
+        self.diags.push(Diagnostic::new(pos, msg));
+    }
+
+    fn map<'a>(&mut self, node: &'a Node, what: &str) -> Option<Entries<'a>> {
+        match &node.kind {
+            NodeKind::Map(m) => Some(m),
+            NodeKind::Null => Some(&[]),
+            _ => {
+                self.err(node.pos, format!("{what} must be a map, found {}", node.shape()));
+                None
+            }
+        }
+    }
+
+    fn unknown_key(&mut self, key: &Key, allowed: &[&str], what: &str) {
+        let mut d = Diagnostic::new(key.pos, format!("unknown key `{}` in {what}", key.name));
+        d = match suggest(&key.name, allowed.iter().copied()) {
+            Some(s) => d.with_help(format!("did you mean `{s}`?")),
+            None => d.with_help(format!("expected one of: {}", allowed.join(", "))),
+        };
+        self.diags.push(d);
+    }
+
+    fn string(&mut self, node: &Node, what: &str) -> Option<String> {
+        match &node.kind {
+            NodeKind::Str(s) => Some(s.clone()),
+            NodeKind::Int(_) | NodeKind::Float(_) | NodeKind::Bool(_) => node.scalar_text(),
+            _ => {
+                self.err(node.pos, format!("{what} must be a string, found {}", node.shape()));
+                None
+            }
+        }
+    }
+
+    fn strings(&mut self, node: &Node, what: &str) -> Option<Vec<String>> {
+        match &node.kind {
+            NodeKind::Seq(items) => {
+                let v: Vec<_> = items.iter().filter_map(|n| self.string(n, what)).collect();
+                (v.len() == items.len()).then_some(v)
+            }
+            _ => {
+                self.err(node.pos, format!("{what} must be a list of names, found {}", node.shape()));
+                None
+            }
+        }
+    }
+
+    fn scalar(&mut self, node: &Node, what: &str) -> Option<Scalar> {
+        match &node.kind {
+            NodeKind::Int(i) => Some(Scalar::Int(*i)),
+            NodeKind::Float(f) => Some(Scalar::Float(*f)),
+            NodeKind::Str(s) => Some(Scalar::Str(s.clone())),
+            NodeKind::Bool(b) => Some(Scalar::Bool(*b)),
+            _ => {
+                self.err(node.pos, format!("{what} must be a single value, found {}", node.shape()));
+                None
+            }
+        }
+    }
+
+    fn scalars(&mut self, node: &Node, what: &str) -> Option<Vec<Scalar>> {
+        match &node.kind {
+            NodeKind::Seq(items) => {
+                let v: Vec<_> = items.iter().filter_map(|n| self.scalar(n, what)).collect();
+                (v.len() == items.len()).then_some(v)
+            }
+            _ => {
+                self.err(node.pos, format!("{what} must be a list of values, found {}", node.shape()));
+                None
+            }
+        }
+    }
+
+    fn number(&mut self, node: &Node, what: &str) -> Option<f64> {
+        match &node.kind {
+            NodeKind::Int(i) => Some(*i as f64),
+            NodeKind::Float(f) => Some(*f),
+            _ => {
+                self.err(node.pos, format!("{what} must be a number, found {}", node.shape()));
+                None
+            }
+        }
+    }
+
+    fn boolean(&mut self, node: &Node, what: &str) -> Option<bool> {
+        match &node.kind {
+            NodeKind::Bool(b) => Some(*b),
+            _ => {
+                self.err(node.pos, format!("{what} must be true or false, found {}", node.shape()));
+                None
+            }
+        }
+    }
+
+    fn fraction(&mut self, node: &Node, what: &str) -> Option<f64> {
+        let f = self.number(node, what)?;
+        if (0.0..=1.0).contains(&f) {
+            Some(f)
+        } else {
+            self.err(node.pos, format!("{what} must be between 0 and 1, found {f}"));
+            None
+        }
+    }
+
+    fn severity(&mut self, node: &Node) -> Option<Severity> {
+        match &node.kind {
+            NodeKind::Str(s) if s == "error" => Some(Severity::Error),
+            NodeKind::Str(s) if s == "warn" || s == "warning" => Some(Severity::Warn),
+            _ => {
+                self.err(node.pos, "`severity` must be `error` or `warn`");
+                None
+            }
+        }
+    }
+
+    fn plan(&mut self, root: &Node) -> Plan {
+        let mut plan = Plan::default();
+        let Some(entries) = self.map(root, "the plan") else { return plan };
+        let allowed: Vec<&str> =
+            ["version", "sources", "suites"].iter().chain(LATER_SECTIONS).copied().collect();
+        let mut suites_node = None;
+        for (key, value) in entries {
+            match key.name.as_str() {
+                "version" => {
+                    if !matches!(value.kind, NodeKind::Int(1)) {
+                        self.err(value.pos, "unsupported plan `version`: this tollgate reads version 1");
+                    }
+                }
+                "sources" => {
+                    let Some(items) = self.map(value, "`sources`") else { continue };
+                    for (k, v) in items {
+                        if let Some(s) = self.source(k, v) {
+                            plan.sources.push(s);
+                        }
+                    }
+                }
+                "suites" => suites_node = Some(value),
+                s if LATER_SECTIONS.contains(&s) => self.diags.push(
+                    Diagnostic::new(key.pos, format!("the `{s}` section is not yet supported by this version of tollgate"))
+                        .with_help("remove it, or run it with a tollgate that supports it; it is never silently ignored"),
+                ),
+                _ => self.unknown_key(key, &allowed, "the plan"),
+            }
+        }
+        if let Some(node) = suites_node {
+            if let Some(items) = self.map(node, "`suites`") {
+                for (k, v) in items {
+                    let suite = self.suite(&k.name, v, true);
+                    match &suite.source {
+                        Some(src) if !plan.sources.iter().any(|s| &s.name == src) => {
+                            let names: Vec<&str> = plan.sources.iter().map(|s| s.name.as_str()).collect();
+                            let mut d = Diagnostic::new(suite.pos, format!("suite `{}` names source `{src}`, which is not declared under `sources`", k.name));
+                            if let Some(s) = suggest(src, names.iter().copied()) {
+                                d = d.with_help(format!("did you mean `{s}`?"));
+                            }
+                            self.diags.push(d);
+                        }
+                        None => self.err(k.pos, format!("suite `{}` has no `source`", k.name)),
+                        _ => {}
+                    }
+                    plan.suites.push(suite);
+                }
+            }
+        }
+        plan
+    }
+
+    fn source(&mut self, key: &Key, node: &Node) -> Option<SourceDecl> {
+        let mut src = SourceDecl {
+            name: key.name.clone(),
+            pos: key.pos,
+            path: String::new(),
+            format: None,
+            csv: CsvOptions::default(),
+        };
+        if let NodeKind::Str(path) = &node.kind {
+            src.path = path.clone();
+            return Some(src);
+        }
+        let entries = self.map(node, &format!("source `{}`", key.name))?;
+        const KEYS: &[&str] = &["path", "format", "csv", "postgres", "s3"];
+        let mut have_path = false;
+        for (k, v) in entries {
+            match k.name.as_str() {
+                "path" => {
+                    src.path = self.string(v, "`path`")?;
+                    have_path = true;
+                }
+                "format" => {
+                    let name = self.string(v, "`format`")?;
+                    src.format = Format::parse(&name);
+                    if src.format.is_none() {
+                        self.err(v.pos, format!("unknown format `{name}`: expected csv, parquet, json or arrow"));
+                    }
+                }
+                "csv" => src.csv = self.csv_options(v)?,
+                "postgres" | "s3" => {
+                    self.err(k.pos, format!("`{}` sources are not yet supported by this version of tollgate", k.name));
+                    return None;
+                }
+                _ => self.unknown_key(k, KEYS, &format!("source `{}`", key.name)),
+            }
+        }
+        if !have_path {
+            self.err(key.pos, format!("source `{}` has no `path`", key.name));
+            return None;
+        }
+        Some(src)
+    }
+
+    fn csv_options(&mut self, node: &Node) -> Option<CsvOptions> {
+        let entries = self.map(node, "`csv`")?;
+        const KEYS: &[&str] = &["delimiter", "header", "quote", "escape", "null_value"];
+        let mut o = CsvOptions::default();
+        for (k, v) in entries {
+            let byte = |d: &mut Self, v: &Node| -> Option<u8> {
+                let s = d.string(v, &format!("`{}`", k.name))?;
+                let s = if s == "\\t" { "\t".to_string() } else { s };
+                if s.len() == 1 {
+                    Some(s.as_bytes()[0])
+                } else {
+                    d.err(v.pos, format!("`{}` must be one ASCII character", k.name));
+                    None
+                }
+            };
+            match k.name.as_str() {
+                "delimiter" => o.delimiter = byte(self, v),
+                "quote" => o.quote = byte(self, v),
+                "escape" => o.escape = byte(self, v),
+                "header" => o.header = self.boolean(v, "`header`"),
+                "null_value" => o.null_value = self.string(v, "`null_value`"),
+                _ => self.unknown_key(k, KEYS, "`csv`"),
+            }
+        }
+        Some(o)
+    }
+
+    fn suite(&mut self, name: &str, node: &Node, in_plan: bool) -> SuiteDecl {
+        let mut suite = SuiteDecl {
+            name: name.to_string(),
+            pos: node.pos,
+            source: None,
+            id_columns: Vec::new(),
+            sample_size: 5,
+            severity: Severity::Error,
+            checks: Vec::new(),
+        };
+        let Some(entries) = self.map(node, &format!("suite `{name}`")) else { return suite };
+        const KEYS: &[&str] = &[
+            "source", "id_columns", "sample_size", "severity", "table", "columns", "rows", "aggregates",
+            "expectations", "description",
+        ];
+        // Severity first: it is the default of every check in the suite.
+        if let Some((_, v)) = entries.iter().find(|(k, _)| k.name == "severity") {
+            if let Some(s) = self.severity(v) {
+                suite.severity = s;
+            }
+        }
+        for (k, v) in entries {
+            match k.name.as_str() {
+                "source" => {
+                    if !in_plan {
+                        self.err(k.pos, "`source` belongs in a plan's suite; with `tollgate validate` the data is given on the command line");
+                    }
+                    suite.source = self.string(v, "`source`");
+                }
+                "id_columns" => suite.id_columns = self.strings(v, "`id_columns`").unwrap_or_default(),
+                "sample_size" => match v.kind {
+                    NodeKind::Int(n) if (0..=1000).contains(&n) => suite.sample_size = n as usize,
+                    _ => self.err(v.pos, "`sample_size` must be an integer from 0 to 1000"),
+                },
+                "severity" | "description" => {}
+                "table" => self.table(v, &mut suite),
+                "columns" => {
+                    let Some(cols) = self.map(v, "`columns`") else { continue };
+                    for (col, checks) in cols {
+                        self.column(col, checks, &mut suite);
+                    }
+                }
+                "rows" => self.rows(v, &mut suite),
+                "aggregates" => self.aggregates(v, &mut suite),
+                "expectations" => self.diags.push(
+                    Diagnostic::new(k.pos, "Great Expectations `expectations` are not yet supported by this version of tollgate")
+                        .with_help("write the checks natively under `table`, `columns` or `rows` (see `tollgate explain`)"),
+                ),
+                _ => self.unknown_key(k, KEYS, &format!("suite `{name}`")),
+            }
+        }
+        suite
+    }
+
+    /// Split a check's argument into its main value and the common options of the long form.
+    /// Returns the parameter entries that are left for the check itself.
+    fn common<'a>(
+        &mut self,
+        node: &'a Node,
+        allow_mostly: bool,
+        decl: &mut CheckDecl,
+    ) -> Vec<&'a (Key, Node)> {
+        let NodeKind::Map(entries) = &node.kind else { return Vec::new() };
+        let mut rest = Vec::new();
+        for e in entries {
+            match e.0.name.as_str() {
+                "severity" => {
+                    if let Some(s) = self.severity(&e.1) {
+                        decl.severity = s;
+                    }
+                }
+                "mostly" if allow_mostly => decl.mostly = self.fraction(&e.1, "`mostly`"),
+                "mostly" => self.err(
+                    e.0.pos,
+                    format!("`{}` is computed over the whole column; `mostly` does not apply", decl.check),
+                ),
+                _ => rest.push(e),
+            }
+        }
+        rest
+    }
+
+    fn bound_from_entries(&mut self, entries: &[&(Key, Node)], check: &str, pos: Pos) -> Option<Bound> {
+        const KEYS: &[&str] = &["between", "at_least", "at_most", "equals", "greater_than", "less_than", "severity"];
+        let mut b = Bound::default();
+        let mut any = false;
+        for (k, v) in entries.iter().map(|e| (&e.0, &e.1)) {
+            any = true;
+            match k.name.as_str() {
+                "between" => {
+                    let NodeKind::Seq(items) = &v.kind else {
+                        self.err(v.pos, "`between` must be a list of two values: [lo, hi]");
+                        continue;
+                    };
+                    if items.len() != 2 {
+                        self.err(v.pos, "`between` must be a list of two values: [lo, hi]");
+                        continue;
+                    }
+                    if !matches!(items[0].kind, NodeKind::Null) {
+                        b.min = self.scalar(&items[0], "a bound");
+                    }
+                    if !matches!(items[1].kind, NodeKind::Null) {
+                        b.max = self.scalar(&items[1], "a bound");
+                    }
+                }
+                "at_least" => b.min = self.scalar(v, "`at_least`"),
+                "at_most" => b.max = self.scalar(v, "`at_most`"),
+                "greater_than" => {
+                    b.min = self.scalar(v, "`greater_than`");
+                    b.strict_min = true;
+                }
+                "less_than" => {
+                    b.max = self.scalar(v, "`less_than`");
+                    b.strict_max = true;
+                }
+                "equals" => {
+                    b.min = self.scalar(v, "`equals`");
+                    b.max = b.min.clone();
+                }
+                _ => self.unknown_key(k, KEYS, &format!("the bounds of `{check}`")),
+            }
+        }
+        if !any {
+            self.err(pos, format!("`{check}` needs bounds: between, at_least, at_most or equals"));
+            return None;
+        }
+        Some(b)
+    }
+
+    /// A number-bound check: `check: 5` or `check: {between: [a, b], ...}`.
+    fn bound(&mut self, node: &Node, decl: &mut CheckDecl, allow_mostly: bool) -> Option<Bound> {
+        match &node.kind {
+            NodeKind::Int(_) | NodeKind::Float(_) | NodeKind::Str(_) => {
+                let v = self.scalar(node, "a bound")?;
+                Some(Bound { min: Some(v.clone()), max: Some(v), ..Bound::default() })
+            }
+            NodeKind::Seq(_) => {
+                self.err(node.pos, format!("`{}` takes bounds as a map, e.g. `{{ between: [lo, hi] }}`", decl.check));
+                None
+            }
+            NodeKind::Map(_) => {
+                let rest = self.common(node, allow_mostly, decl);
+                self.bound_from_entries(&rest, decl.check, node.pos)
+            }
+            _ => {
+                self.err(node.pos, format!("`{}` needs bounds, found {}", decl.check, node.shape()));
+                None
+            }
+        }
+    }
+
+    /// Long form `{KEY: value, mostly, severity}` or short form `value`: returns the main value node.
+    fn main_value<'a>(
+        &mut self,
+        node: &'a Node,
+        key: &str,
+        decl: &mut CheckDecl,
+        allow_mostly: bool,
+        extra: &[&str],
+    ) -> (Option<&'a Node>, Vec<&'a (Key, Node)>) {
+        if !matches!(node.kind, NodeKind::Map(_)) {
+            return (Some(node), Vec::new());
+        }
+        let rest = self.common(node, allow_mostly, decl);
+        let mut main = None;
+        let mut others = Vec::new();
+        for e in rest {
+            if e.0.name == key {
+                main = Some(&e.1);
+            } else if extra.contains(&e.0.name.as_str()) {
+                others.push(e);
+            } else {
+                let mut allowed = vec![key, "severity"];
+                if allow_mostly {
+                    allowed.push("mostly");
+                }
+                allowed.extend_from_slice(extra);
+                self.unknown_key(&e.0, &allowed, &format!("`{}`", decl.check));
+            }
+        }
+        if main.is_none() && key != "-" {
+            self.err(node.pos, format!("`{}` needs `{key}`", decl.check));
+        }
+        (main, others)
+    }
+
+    fn table(&mut self, node: &Node, suite: &mut SuiteDecl) {
+        let Some(entries) = self.map(node, "`table`") else { return };
+        let allowed: Vec<&str> = catalog::names(Scope::Table).collect();
+        for (k, v) in entries {
+            let mut decl = new_decl(k, suite.severity);
+            let kind = match k.name.as_str() {
+                "row_count" => {
+                    decl.check = "row_count";
+                    self.bound(v, &mut decl, false).map(CheckKind::RowCount)
+                }
+                "column_count" => {
+                    decl.check = "column_count";
+                    self.bound(v, &mut decl, false).map(CheckKind::ColumnCount)
+                }
+                "columns" => {
+                    decl.check = "columns";
+                    self.columns_check(v, &mut decl)
+                }
+                "unique" => {
+                    decl.check = "unique";
+                    let (main, _) = self.main_value(v, "columns", &mut decl, false, &[]);
+                    main.and_then(|m| self.strings(m, "`unique` columns")).map(|cols| {
+                        decl.columns_hint(&cols);
+                        CheckKind::CompoundUnique(cols)
+                    })
+                }
+                _ => {
+                    let mut d = Diagnostic::new(k.pos, format!("unknown table check `{}`", k.name));
+                    if let Some(s) = suggest(&k.name, allowed.iter().copied()) {
+                        d = d.with_help(format!("did you mean `{s}`?"));
+                    } else if catalog::names(Scope::Column).any(|c| c == k.name) {
+                        d = d.with_help(format!("`{}` is a column check: write it under `columns: {{NAME: ...}}`", k.name));
+                    } else {
+                        d = d.with_help(format!("table checks: {}", allowed.join(", ")));
+                    }
+                    self.diags.push(d);
+                    None
+                }
+            };
+            if let Some(kind) = kind {
+                decl.kind = kind;
+                suite.checks.push(decl);
+            }
+        }
+    }
+
+    fn columns_check(&mut self, node: &Node, decl: &mut CheckDecl) -> Option<CheckKind> {
+        if let NodeKind::Seq(_) = node.kind {
+            let cols = self.strings(node, "`columns`")?;
+            return Some(CheckKind::Columns { exact: Some(cols), include: vec![], exclude: vec![], ordered: false });
+        }
+        let rest = self.common(node, false, decl);
+        let (mut exact, mut include, mut exclude, mut ordered) = (None, vec![], vec![], false);
+        for (k, v) in rest.iter().map(|e| (&e.0, &e.1)) {
+            match k.name.as_str() {
+                "exact" => exact = self.strings(v, "`exact`"),
+                "include" => include = self.strings(v, "`include`").unwrap_or_default(),
+                "exclude" => exclude = self.strings(v, "`exclude`").unwrap_or_default(),
+                "ordered" => ordered = self.boolean(v, "`ordered`").unwrap_or(false),
+                _ => self.unknown_key(k, &["exact", "include", "exclude", "ordered", "severity"], "`columns`"),
+            }
+        }
+        if ordered && exact.is_none() {
+            self.err(node.pos, "`ordered: true` needs the `exact` list");
+        }
+        Some(CheckKind::Columns { exact, include, exclude, ordered })
+    }
+
+    fn column(&mut self, col: &Key, node: &Node, suite: &mut SuiteDecl) {
+        let Some(entries) = self.map(node, &format!("the checks of column `{}`", col.name)) else { return };
+        let allowed: Vec<&str> = catalog::names(Scope::Column).collect();
+        for (k, v) in entries {
+            let Some(&name) = allowed.iter().find(|n| **n == k.name) else {
+                let mut d = Diagnostic::new(k.pos, format!("unknown column check `{}`", k.name));
+                if let Some(s) = suggest(&k.name, allowed.iter().copied()) {
+                    d = d.with_help(format!("did you mean `{s}`?"));
+                } else {
+                    d = d.with_help(format!("column checks: {}", allowed.join(", ")));
+                }
+                self.diags.push(d);
+                continue;
+            };
+            let mut decl = new_decl(k, suite.severity);
+            decl.check = name;
+            decl.column = Some(col.name.clone());
+            if let Some(kind) = self.column_check(name, v, &mut decl) {
+                decl.kind = kind;
+                suite.checks.push(decl);
+            }
+        }
+    }
+
+    fn flag(&mut self, v: &Node, decl: &mut CheckDecl, extra: &[&str]) -> Option<Vec<(String, Node)>> {
+        match &v.kind {
+            NodeKind::Bool(true) => Some(Vec::new()),
+            NodeKind::Bool(false) => None,
+            NodeKind::Map(_) => {
+                let (_, others) = self.main_value(v, "-", decl, true, extra);
+                Some(others.into_iter().map(|(k, n)| (k.name.clone(), n.clone())).collect())
+            }
+            _ => {
+                self.err(v.pos, format!("`{}` takes `true` or a map of options, found {}", decl.check, v.shape()));
+                None
+            }
+        }
+    }
+
+    fn column_check(&mut self, name: &'static str, v: &Node, decl: &mut CheckDecl) -> Option<CheckKind> {
+        Some(match name {
+            "type" => {
+                let (main, _) = self.main_value(v, "name", decl, false, &[]);
+                CheckKind::Type(self.string(main?, "`type`")?)
+            }
+            "not_null" => {
+                self.flag(v, decl, &[])?;
+                CheckKind::NotNull
+            }
+            "unique" => {
+                self.flag(v, decl, &[])?;
+                CheckKind::Unique
+            }
+            "null_fraction" => CheckKind::NullFraction(self.bound(v, decl, false)?),
+            "between" => match &v.kind {
+                NodeKind::Seq(items) if items.len() == 2 => {
+                    let mut b = Bound::default();
+                    if !matches!(items[0].kind, NodeKind::Null) {
+                        b.min = Some(self.scalar(&items[0], "a bound")?);
+                    }
+                    if !matches!(items[1].kind, NodeKind::Null) {
+                        b.max = Some(self.scalar(&items[1], "a bound")?);
+                    }
+                    CheckKind::Between(b)
+                }
+                NodeKind::Map(_) => {
+                    let rest = self.common(v, true, decl);
+                    let mut b = Bound::default();
+                    for (k, n) in rest.iter().map(|e| (&e.0, &e.1)) {
+                        match k.name.as_str() {
+                            "min" => b.min = self.scalar(n, "`min`"),
+                            "max" => b.max = self.scalar(n, "`max`"),
+                            "strict_min" => b.strict_min = self.boolean(n, "`strict_min`").unwrap_or(false),
+                            "strict_max" => b.strict_max = self.boolean(n, "`strict_max`").unwrap_or(false),
+                            _ => self.unknown_key(k, &["min", "max", "strict_min", "strict_max", "mostly", "severity"], "`between`"),
+                        }
+                    }
+                    if b.min.is_none() && b.max.is_none() {
+                        self.err(v.pos, "`between` needs `min`, `max` or both");
+                    }
+                    CheckKind::Between(b)
+                }
+                _ => {
+                    self.err(v.pos, "`between` takes [min, max] or { min, max, strict_min, strict_max, mostly }");
+                    return None;
+                }
+            },
+            "in_set" | "not_in_set" => {
+                let (main, _) = self.main_value(v, "values", decl, true, &[]);
+                let values = self.scalars(main?, &format!("`{name}`"))?;
+                if name == "in_set" { CheckKind::InSet(values) } else { CheckKind::NotInSet(values) }
+            }
+            "matches" | "not_matches" => {
+                let (main, _) = self.main_value(v, "regex", decl, true, &[]);
+                let main = main?;
+                let re = self.string(main, "`regex`")?;
+                if let Err(e) = regex_syntax_check(&re) {
+                    self.diags.push(
+                        Diagnostic::new(main.pos, format!("invalid regex `{re}`: {e}"))
+                            .with_help("tollgate uses Rust regex syntax (no look-around or back-references)"),
+                    );
+                    return None;
+                }
+                if name == "matches" { CheckKind::Matches(re) } else { CheckKind::NotMatches(re) }
+            }
+            "length" => CheckKind::Length(self.bound(v, decl, true)?),
+            "increasing" | "decreasing" => {
+                let opts = self.flag(v, decl, &["strict"])?;
+                let mut strict = false;
+                for (_, n) in &opts {
+                    strict = self.boolean(n, "`strict`").unwrap_or(false);
+                }
+                if name == "increasing" { CheckKind::Increasing { strict } } else { CheckKind::Decreasing { strict } }
+            }
+            "date_format" => {
+                let (main, _) = self.main_value(v, "format", decl, true, &[]);
+                CheckKind::DateFormat(self.string(main?, "`format`")?)
+            }
+            "min" => CheckKind::Min(self.bound(v, decl, false)?),
+            "max" => CheckKind::Max(self.bound(v, decl, false)?),
+            "mean" => CheckKind::Mean(self.bound(v, decl, false)?),
+            "median" => CheckKind::Median(self.bound(v, decl, false)?),
+            "stdev" => CheckKind::Stdev(self.bound(v, decl, false)?),
+            "sum" => CheckKind::Sum(self.bound(v, decl, false)?),
+            "distinct_count" => CheckKind::DistinctCount(self.bound(v, decl, false)?),
+            "unique_fraction" => CheckKind::UniqueFraction(self.bound(v, decl, false)?),
+            "quantiles" => {
+                let entries = self.map(v, "`quantiles`")?;
+                let mut qs = Vec::new();
+                for (k, n) in entries {
+                    if k.name == "severity" {
+                        if let Some(s) = self.severity(n) {
+                            decl.severity = s;
+                        }
+                        continue;
+                    }
+                    let Some(q) = k.name.parse::<f64>().ok().filter(|q| (0.0..=1.0).contains(q)) else {
+                        self.err(k.pos, format!("`quantiles` keys are quantiles between 0 and 1, found `{}`", k.name));
+                        continue;
+                    };
+                    let mut sub = decl.clone();
+                    if let Some(b) = self.bound(n, &mut sub, false) {
+                        qs.push((q, b));
+                    }
+                }
+                if qs.is_empty() {
+                    self.err(v.pos, "`quantiles` needs at least one `QUANTILE: {bounds}` entry");
+                    return None;
+                }
+                CheckKind::Quantiles(qs)
+            }
+            "most_common_in_set" => {
+                let (main, others) = self.main_value(v, "values", decl, false, &["ties_okay"]);
+                let values = self.scalars(main?, "`most_common_in_set`")?;
+                let mut ties_okay = false;
+                for (_, n) in others.iter().map(|e| (&e.0, &e.1)) {
+                    ties_okay = self.boolean(n, "`ties_okay`").unwrap_or(false);
+                }
+                CheckKind::MostCommonInSet { values, ties_okay }
+            }
+            "distinct_values" => {
+                let rest = self.common(v, false, decl);
+                let mut found = None;
+                for (k, n) in rest.iter().map(|e| (&e.0, &e.1)) {
+                    let mode = match k.name.as_str() {
+                        "in" => SetMode::In,
+                        "contain" => SetMode::Contain,
+                        "equals" => SetMode::Equals,
+                        _ => {
+                            self.unknown_key(k, &["in", "contain", "equals", "severity"], "`distinct_values`");
+                            continue;
+                        }
+                    };
+                    if found.is_some() {
+                        self.err(k.pos, "`distinct_values` takes one of `in`, `contain` or `equals`");
+                        continue;
+                    }
+                    found = Some((mode, self.scalars(n, "`distinct_values`")?));
+                }
+                let Some((mode, values)) = found else {
+                    self.err(v.pos, "`distinct_values` needs one of `in`, `contain` or `equals`");
+                    return None;
+                };
+                CheckKind::DistinctValues { mode, values }
+            }
+            _ => {
+                self.err(decl.pos, format!("check `{name}` is in the catalogue but has no decoder (a tollgate bug)"));
+                return None;
+            }
+        })
+    }
+
+    fn rows(&mut self, node: &Node, suite: &mut SuiteDecl) {
+        let NodeKind::Seq(items) = &node.kind else {
+            self.err(node.pos, format!("`rows` must be a list of checks, found {}", node.shape()));
+            return;
+        };
+        let kinds: Vec<&str> = catalog::names(Scope::Row).collect();
+        for item in items {
+            let Some(entries) = self.map(item, "a row check") else { continue };
+            let mut decl = CheckDecl {
+                check: "condition",
+                pos: item.pos,
+                column: None,
+                kind: CheckKind::Condition(String::new()),
+                mostly: None,
+                severity: suite.severity,
+                name: None,
+            };
+            let mut kind = None;
+            for (k, v) in entries {
+                match k.name.as_str() {
+                    "name" => decl.name = self.string(v, "`name`"),
+                    "mostly" => decl.mostly = self.fraction(v, "`mostly`"),
+                    "severity" => decl.severity = self.severity(v).unwrap_or(decl.severity),
+                    "condition" | "compare" | "equal" | "sum_equals" => {
+                        if kind.is_some() {
+                            self.err(k.pos, "a row check has exactly one of `condition`, `compare`, `equal`, `sum_equals`");
+                            continue;
+                        }
+                        decl.pos = k.pos;
+                        kind = self.row_kind(&k.name, v, &mut decl);
+                    }
+                    _ => {
+                        let mut allowed = kinds.clone();
+                        allowed.extend(["name", "mostly", "severity"]);
+                        self.unknown_key(k, &allowed, "a row check");
+                    }
+                }
+            }
+            match kind {
+                Some(kind) => {
+                    decl.kind = kind;
+                    suite.checks.push(decl);
+                }
+                None if !entries.iter().any(|(k, _)| kinds.contains(&k.name.as_str())) => self.err(
+                    item.pos,
+                    "a row check needs one of `condition`, `compare`, `equal`, `sum_equals`",
+                ),
+                None => {}
+            }
+        }
+    }
+
+    fn row_kind(&mut self, key: &str, v: &Node, decl: &mut CheckDecl) -> Option<CheckKind> {
+        match key {
+            "condition" => {
+                decl.check = "condition";
+                Some(CheckKind::Condition(self.string(v, "`condition`")?))
+            }
+            "compare" => {
+                decl.check = "compare";
+                let parts = self.strings(v, "`compare`")?;
+                let [left, op, right] = parts.as_slice() else {
+                    self.err(v.pos, "`compare` takes [left, op, right], e.g. [end, '>=', start]");
+                    return None;
+                };
+                let op = match op.as_str() {
+                    ">" => CompareOp::Gt,
+                    ">=" => CompareOp::Ge,
+                    "<" => CompareOp::Lt,
+                    "<=" => CompareOp::Le,
+                    "=" | "==" => CompareOp::Eq,
+                    "!=" | "<>" => CompareOp::Ne,
+                    _ => {
+                        self.err(v.pos, format!("unknown operator `{op}`: expected one of > >= < <= = !="));
+                        return None;
+                    }
+                };
+                Some(CheckKind::Compare { left: left.clone(), op, right: right.clone() })
+            }
+            "equal" => {
+                decl.check = "equal";
+                let parts = self.strings(v, "`equal`")?;
+                let [left, right] = parts.as_slice() else {
+                    self.err(v.pos, "`equal` takes two column names");
+                    return None;
+                };
+                Some(CheckKind::Compare { left: left.clone(), op: CompareOp::Eq, right: right.clone() })
+            }
+            "sum_equals" => {
+                decl.check = "sum_equals";
+                let entries = self.map(v, "`sum_equals`")?;
+                let (mut columns, mut total) = (None, None);
+                for (k, n) in entries {
+                    match k.name.as_str() {
+                        "columns" => columns = self.strings(n, "`columns`"),
+                        "total" => total = self.number(n, "`total`"),
+                        _ => self.unknown_key(k, &["columns", "total"], "`sum_equals`"),
+                    }
+                }
+                match (columns, total) {
+                    (Some(columns), Some(total)) if !columns.is_empty() => Some(CheckKind::SumEquals { columns, total }),
+                    _ => {
+                        self.err(v.pos, "`sum_equals` needs `columns` (a list) and `total`");
+                        None
+                    }
+                }
+            }
+            _ => None,
+        }
+    }
+
+    fn aggregates(&mut self, node: &Node, suite: &mut SuiteDecl) {
+        let NodeKind::Seq(items) = &node.kind else {
+            self.err(node.pos, format!("`aggregates` must be a list, found {}", node.shape()));
+            return;
+        };
+        for item in items {
+            let mut decl = CheckDecl {
+                check: "aggregate",
+                pos: item.pos,
+                column: None,
+                kind: CheckKind::Condition(String::new()),
+                mostly: None,
+                severity: suite.severity,
+                name: None,
+            };
+            let Some(entries) = self.map(item, "an aggregate check") else { continue };
+            let mut sql = None;
+            let mut rest = Vec::new();
+            for e in entries {
+                match e.0.name.as_str() {
+                    "name" => decl.name = self.string(&e.1, "`name`"),
+                    "sql" => sql = self.string(&e.1, "`sql`"),
+                    "severity" => decl.severity = self.severity(&e.1).unwrap_or(decl.severity),
+                    _ => rest.push(e),
+                }
+            }
+            let bound = self.bound_from_entries(&rest, "aggregate", item.pos);
+            match (sql, bound) {
+                (Some(sql), Some(bound)) => {
+                    decl.kind = CheckKind::Aggregate { sql, bound };
+                    suite.checks.push(decl);
+                }
+                (None, _) => self.err(item.pos, "an aggregate check needs `sql`"),
+                _ => {}
+            }
+        }
+    }
+}
+
+impl CheckDecl {
+    fn columns_hint(&mut self, cols: &[String]) {
+        if cols.len() == 1 {
+            self.column = Some(cols[0].clone());
+        }
+    }
+}
+
+fn new_decl(k: &Key, severity: Severity) -> CheckDecl {
+    CheckDecl {
+        check: "",
+        pos: k.pos,
+        column: None,
+        kind: CheckKind::NotNull,
+        mostly: None,
+        severity,
+        name: None,
+    }
+}
+
+/// Compile the regex now so that plan errors are found before any data is read; DataFusion's
+/// regex functions use the same `regex` crate, so the syntax is the same.
+fn regex_syntax_check(re: &str) -> Result<(), String> {
+    regex::Regex::new(re).map(|_| ()).map_err(|e| e.to_string().lines().last().unwrap_or("invalid").trim().to_string())
+}
+
+/// Suites grouped by source name, in plan order (helper for runners).
+pub fn suites_by_source(plan: &Plan) -> BTreeMap<&str, Vec<&SuiteDecl>> {
+    let mut m: BTreeMap<&str, Vec<&SuiteDecl>> = BTreeMap::new();
+    for s in &plan.suites {
+        if let Some(src) = &s.source {
+            m.entry(src.as_str()).or_default().push(s);
+        }
+    }
+    m
+}

@@ -1,0 +1,45 @@
+//! Errors of the data layer.
+//!
+//! The user's fault: [`DataError::Source`] (missing, unreadable or malformed data) and
+//! [`DataError::Plan`] (a plan that does not fit the data). Ours: [`DataError::Internal`].
+//! A check that fails or cannot be evaluated is not an error: it is a finding.
+
+/// An error that stops a test from running.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum DataError {
+    /// The data could not be found or read.
+    #[error("{0}")]
+    Source(String),
+    /// The plan does not fit the data.
+    #[error("{0}")]
+    Plan(String),
+    /// A bug in tollgate.
+    #[error("internal error (a tollgate bug): {0}")]
+    Internal(String),
+}
+
+/// Result alias.
+pub type Result<T, E = DataError> = std::result::Result<T, E>;
+
+/// Turn a DataFusion error into a message a user can act on (strip the engine's wrapping).
+pub fn engine_message(e: &datafusion::error::DataFusionError) -> String {
+    let text = e.to_string();
+    let mut msg = text.as_str();
+    for prefix in [
+        "Error during planning: ",
+        "External error: ",
+        "Arrow error: ",
+        "Execution error: ",
+        "Parquet error: ",
+        "Schema error: ",
+        "Object Store error: ",
+        "SQL error: ",
+        "Context(\"",
+    ] {
+        while let Some(rest) = msg.strip_prefix(prefix) {
+            msg = rest;
+        }
+    }
+    msg.trim().to_string()
+}

@@ -1,0 +1,92 @@
+//! The metric IR: what a check needs computed. Metrics are deduplicated across checks and
+//! compiled into one aggregate query per source (one scan). Compiled here to DataFusion SQL;
+//! another dialect (PostgreSQL push-down) compiles the same IR its own way.
+
+use crate::sql::ident;
+
+/// One aggregate over a source.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Metric {
+    /// `count(*)`.
+    RowCount,
+    /// Non-null values of a column.
+    NonNull(String),
+    /// Rows where a SQL predicate is TRUE (NULL and FALSE do not count).
+    CountWhere(String),
+    /// Minimum of a column.
+    Min(String),
+    /// Maximum.
+    Max(String),
+    /// Mean.
+    Mean(String),
+    /// Sample standard deviation.
+    StdDev(String),
+    /// Sum.
+    Sum(String),
+    /// Exact median.
+    Median(String),
+    /// Exact quantile with linear interpolation (the f64's bits, to keep `Eq`).
+    Quantile(String, u64),
+    /// Count of distinct non-null values.
+    Distinct(String),
+    /// Count of distinct combinations of several columns over rows where not all are null.
+    DistinctTuple(Vec<String>),
+    /// The distinct non-null values, as a list.
+    DistinctValues(String),
+    /// A user's SQL aggregate expression.
+    Sql(String),
+}
+
+impl Metric {
+    /// DataFusion SQL for the aggregate.
+    pub fn to_sql(&self) -> String {
+        match self {
+            Metric::RowCount => "count(*)".into(),
+            Metric::NonNull(c) => format!("count({})", ident(c)),
+            Metric::CountWhere(p) => format!("sum(CASE WHEN {p} THEN 1 ELSE 0 END)"),
+            Metric::Min(c) => format!("min({})", ident(c)),
+            Metric::Max(c) => format!("max({})", ident(c)),
+            Metric::Mean(c) => format!("avg({})", ident(c)),
+            Metric::StdDev(c) => format!("stddev_samp({})", ident(c)),
+            Metric::Sum(c) => format!("sum({})", ident(c)),
+            Metric::Median(c) => format!("median({})", ident(c)),
+            Metric::Quantile(c, bits) => format!("percentile_cont({}, {:?})", ident(c), f64::from_bits(*bits)),
+            Metric::Distinct(c) => format!("count(DISTINCT {})", ident(c)),
+            Metric::DistinctTuple(cols) => {
+                let all_null = cols.iter().map(|c| format!("{} IS NULL", ident(c))).collect::<Vec<_>>().join(" AND ");
+                let fields = cols.iter().map(|c| ident(c)).collect::<Vec<_>>().join(", ");
+                format!("count(DISTINCT CASE WHEN {all_null} THEN NULL ELSE struct({fields}) END)")
+            }
+            Metric::DistinctValues(c) => format!("array_agg(DISTINCT {}) FILTER (WHERE {} IS NOT NULL)", ident(c), ident(c)),
+            Metric::Sql(s) => format!("({s})"),
+        }
+    }
+}
+
+/// Deduplicate metrics, keeping first-seen order; returns the list and each input's index.
+pub fn dedup(all: &[Metric]) -> (Vec<Metric>, Vec<usize>) {
+    let mut unique: Vec<Metric> = Vec::new();
+    let mut index = Vec::with_capacity(all.len());
+    let mut seen = std::collections::HashMap::new();
+    for m in all {
+        let i = *seen.entry(m.clone()).or_insert_with(|| {
+            unique.push(m.clone());
+            unique.len() - 1
+        });
+        index.push(i);
+    }
+    (unique, index)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dedup_shares_metrics_between_checks() {
+        let ms = [Metric::RowCount, Metric::NonNull("a".into()), Metric::RowCount, Metric::NonNull("b".into())];
+        let (u, idx) = dedup(&ms);
+        assert_eq!(u.len(), 3);
+        assert_eq!(idx, vec![0, 1, 0, 2]);
+    }
+}

@@ -1,0 +1,343 @@
+//! Running suites: plan every check, compile all metrics into one aggregate query (one scan),
+//! judge, then fetch samples of failing rows with a second, bounded query per failing check.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use datafusion::arrow::array::RecordBatch;
+use datafusion::arrow::datatypes::Schema;
+use datafusion::prelude::*;
+use serde_json::Value as Json;
+use tollgate_core::{CheckDecl, CheckKind, Finding, SampleRow, SourceDecl, Status, SuiteDecl, TestKind, TestResult};
+
+use crate::check::{self, DUPS, Planned, ROW, Unfit};
+use crate::error::{DataError, Result, engine_message};
+use crate::metric::{Metric, dedup};
+use crate::source::{self, OpenSource};
+use crate::sql::{ident, type_rule};
+use crate::value::V;
+
+/// Engine settings. Results do not depend on them; speed does.
+#[derive(Debug, Clone, Default)]
+pub struct EngineOptions {
+    /// Rows per batch (DataFusion's default when `None`).
+    pub batch_size: Option<usize>,
+    /// Partitions per scan (the number of cores when `None`).
+    pub partitions: Option<usize>,
+}
+
+/// The query engine (DataFusion) with tollgate's functions registered.
+#[derive(Debug, Clone, Default)]
+pub struct Engine {
+    opts: EngineOptions,
+}
+
+/// A source ready to be checked: registered as `t` in a parallel session and an ordered
+/// (single-partition) session used for file-order checks and row numbers.
+pub struct Prepared {
+    /// The opened source.
+    pub source: OpenSource,
+    ctx: SessionContext,
+    ordered: SessionContext,
+    /// The schema checks see (pinned columns converted).
+    pub schema: Arc<Schema>,
+}
+
+impl Prepared {
+    /// How many scans of the files have started (a suite with no failing checks costs one).
+    pub fn scans(&self) -> usize {
+        self.source.provider.scans()
+    }
+}
+
+impl Engine {
+    /// An engine with these options.
+    pub fn new(opts: EngineOptions) -> Self {
+        Engine { opts }
+    }
+
+    fn context(&self, partitions: Option<usize>) -> SessionContext {
+        let mut config = SessionConfig::new().with_information_schema(false);
+        if let Some(b) = self.opts.batch_size {
+            config = config.with_batch_size(b.max(1));
+        }
+        if let Some(p) = partitions.or(self.opts.partitions) {
+            config = config.with_target_partitions(p.max(1));
+        }
+        let ctx = SessionContext::new_with_config(config);
+        ctx.register_udf(crate::udf::parses_datetime());
+        ctx
+    }
+
+    /// Open a source for the given suites (their `type:` checks pin CSV columns).
+    pub async fn prepare(&self, decl: &SourceDecl, base: &Path, suites: &[&SuiteDecl]) -> Result<Prepared> {
+        let resolved = source::resolve(&decl.path, base, decl.format)?;
+        let mut pins: Vec<(String, &'static str)> = Vec::new();
+        for s in suites {
+            for c in &s.checks {
+                if let (CheckKind::Type(t), Some(col)) = (&c.kind, &c.column) {
+                    if let Some((_, sql_type)) = type_rule(t) {
+                        match pins.iter().find(|(p, _)| p == col) {
+                            Some((_, other)) if *other != sql_type => {
+                                return Err(DataError::Plan(format!(
+                                    "column `{col}` of source `{}` is pinned to two types ({other} and {sql_type}) by different suites",
+                                    decl.name
+                                )));
+                            }
+                            Some(_) => {}
+                            None => pins.push((col.clone(), sql_type)),
+                        }
+                    }
+                }
+            }
+        }
+        let ctx = self.context(None);
+        let ordered = self.context(Some(1));
+        let open = source::open(&ctx, resolved, &decl.csv, pins).await?;
+        let raw_schema = open.raw_schema();
+        for c in [&ctx, &ordered] {
+            if open.pins.is_empty() {
+                c.register_table("t", open.provider.clone()).map_err(internal)?;
+            } else {
+                c.register_table("__tg_source", open.provider.clone()).map_err(internal)?;
+                let mut cols = Vec::new();
+                for f in raw_schema.fields() {
+                    match open.pins.iter().find(|(p, _)| p == f.name()) {
+                        Some((_, t)) => cols.push(format!("try_cast({} AS {t}) AS {}", ident(f.name()), ident(f.name()))),
+                        None => cols.push(ident(f.name())),
+                    }
+                }
+                for (p, _) in &open.pins {
+                    cols.push(format!("{} AS {}", ident(p), ident(&check::raw_name(p))));
+                }
+                let view = format!("CREATE VIEW t AS SELECT {} FROM __tg_source", cols.join(", "));
+                c.sql(&view).await.map_err(internal)?;
+            }
+        }
+        let schema = Arc::new(
+            ctx.table("t").await.map_err(internal)?.schema().as_arrow().clone(),
+        );
+        Ok(Prepared { source: open, ctx, ordered, schema })
+    }
+
+    /// Run one suite on a prepared source.
+    pub async fn run_suite(&self, src: &Prepared, suite: &SuiteDecl) -> TestResult {
+        let mut result = TestResult {
+            kind: TestKind::Suite,
+            name: suite.name.clone(),
+            status: Status::Passed,
+            source: Some(src.source.resolved.display.clone()),
+            rows: None,
+            error: None,
+            findings: Vec::new(),
+        };
+        match self.run_checks(src, suite).await {
+            Ok((findings, rows)) => {
+                result.status = TestResult::status_of(&findings);
+                result.findings = findings;
+                result.rows = rows;
+            }
+            Err(e) => {
+                result.status = Status::Error;
+                result.error = Some(e.to_string());
+            }
+        }
+        result
+    }
+
+    async fn run_checks(&self, src: &Prepared, suite: &SuiteDecl) -> Result<(Vec<Finding>, Option<u64>)> {
+        let schema = src.schema.as_ref();
+        // 1. Plan every check; a check that does not fit the data becomes an error finding.
+        let mut planned: Vec<std::result::Result<Planned, String>> = Vec::new();
+        for decl in &suite.checks {
+            let pinned = pin_of(src, decl);
+            let p = match check::plan(decl, schema, pinned) {
+                Ok(p) => self.validate(src, decl, p).await,
+                Err(Unfit(msg)) => Err(msg),
+            };
+            planned.push(p);
+        }
+        // 2. One aggregate query for every metric of every check (deduplicated).
+        let mut wanted: Vec<Metric> = vec![Metric::RowCount];
+        for p in planned.iter().flatten() {
+            wanted.extend(p.metrics.iter().cloned());
+        }
+        let (metrics, index) = dedup(&wanted);
+        let values = self.aggregate(&src.ctx, &metrics).await?;
+        let rows = values.first().map(V::count);
+        // 3. Judge.
+        let mut cursor = 1; // index 0 is the row count
+        let mut findings = Vec::new();
+        for (decl, p) in suite.checks.iter().zip(&planned) {
+            let pinned = pin_of(src, decl);
+            let finding = match p {
+                Err(msg) => error_finding(decl, msg.clone()),
+                Ok(p) => {
+                    let mut vals: Vec<V> = Vec::new();
+                    for _ in &p.metrics {
+                        vals.push(values[index[cursor]].clone());
+                        cursor += 1;
+                    }
+                    if let Some(q) = &p.own_query {
+                        let ctx = if p.ordered { &src.ordered } else { &src.ctx };
+                        let q = if p.ordered { format!("WITH numbered AS ({}) {q}", numbered(None)) } else { q.clone() };
+                        match self.one_row(ctx, &q).await {
+                            Ok(v) => vals = v,
+                            Err(e) => {
+                                findings.push(error_finding(decl, e.to_string()));
+                                continue;
+                            }
+                        }
+                    }
+                    let mut f = check::judge(decl, &vals, schema, pinned);
+                    if f.status == Status::Failed || f.status == Status::Warned {
+                        self.explain_failure(src, suite, p, decl, &mut f).await;
+                    }
+                    f
+                }
+            };
+            findings.push(finding);
+        }
+        Ok((findings, rows))
+    }
+
+    /// Plan the check's SQL alone, so that a bad condition or a type mismatch is reported on
+    /// that check (with the position inside its SQL) instead of failing the whole suite.
+    async fn validate(&self, src: &Prepared, decl: &CheckDecl, mut p: Planned) -> std::result::Result<Planned, String> {
+        let df = src.ctx.table("t").await.map_err(|e| engine_message(&e))?;
+        let user_sql = match &decl.kind {
+            CheckKind::Condition(s) => Some(("condition", s)),
+            CheckKind::Aggregate { sql, .. } => Some(("aggregate", sql)),
+            _ => None,
+        };
+        if let Some((what, text)) = user_sql {
+            match df.parse_sql_expr(text) {
+                Ok(expr) => {
+                    if what == "condition" {
+                        let mut cols: Vec<String> = expr.column_refs().iter().map(|c| c.name.clone()).collect();
+                        cols.sort_by_key(|c| schema_pos(&src.schema, c));
+                        p.show = cols;
+                    }
+                }
+                Err(e) => return Err(format!("invalid SQL {what} `{text}`: {}", engine_message(&e))),
+            }
+        }
+        if !p.metrics.is_empty() {
+            let select: Vec<String> = p.metrics.iter().map(Metric::to_sql).collect();
+            let q = format!("SELECT {} FROM t", select.join(", "));
+            if let Err(e) = src.ctx.sql(&q).await {
+                return Err(match user_sql {
+                    Some((what, text)) => format!("invalid SQL {what} `{text}`: {}", engine_message(&e)),
+                    None => engine_message(&e),
+                });
+            }
+        }
+        Ok(p)
+    }
+
+    async fn aggregate(&self, ctx: &SessionContext, metrics: &[Metric]) -> Result<Vec<V>> {
+        let select: Vec<String> = metrics.iter().enumerate().map(|(i, m)| format!("{} AS m{i}", m.to_sql())).collect();
+        self.one_row(ctx, &format!("SELECT {} FROM t", select.join(", "))).await
+    }
+
+    async fn one_row(&self, ctx: &SessionContext, q: &str) -> Result<Vec<V>> {
+        let batches = collect(ctx, q).await?;
+        let batch = batches.iter().find(|b| b.num_rows() > 0);
+        let Some(batch) = batch else {
+            return Err(DataError::Internal(format!("the query returned no row: {q}")));
+        };
+        Ok(batch.columns().iter().map(|c| V::from_array(c, 0)).collect())
+    }
+
+    /// Exact counts and a sample of failing rows, for a failing check only.
+    async fn explain_failure(&self, src: &Prepared, suite: &SuiteDecl, p: &Planned, decl: &CheckDecl, f: &mut Finding) {
+        if let Some(q) = &p.exact_count {
+            if let Ok(v) = self.one_row(&src.ctx, q).await {
+                let unexpected = v.first().map(V::count).unwrap_or(0);
+                let element = f.element_count.unwrap_or(0);
+                f.unexpected_count = Some(unexpected);
+                let frac = if element == 0 { 0.0 } else { unexpected as f64 / element as f64 };
+                f.unexpected_fraction = Some(tollgate_core::finding::stable_f64(frac));
+                f.observed = serde_json::json!(tollgate_core::finding::stable_f64(1.0 - frac));
+                let m = decl.mostly.unwrap_or(1.0);
+                let ok = element == 0 || (element - unexpected.min(element)) as f64 / element as f64 >= m;
+                f.status = Finding::verdict(ok, decl.severity);
+            }
+        }
+        let Some(pred) = &p.failing else { return };
+        if suite.sample_size == 0 || f.status == Status::Passed {
+            return;
+        }
+        let mut cols: Vec<String> = Vec::new();
+        for c in suite.id_columns.iter().chain(&p.show) {
+            if !cols.contains(c) && src.schema.field_with_name(c).is_ok() {
+                cols.push(c.clone());
+            }
+        }
+        if cols.is_empty() {
+            cols = src.schema.fields().iter().map(|x| x.name().clone()).filter(|n| !n.starts_with("__tg_raw_")).take(8).collect();
+        }
+        let select: Vec<String> = std::iter::once(ROW.to_string()).chain(cols.iter().map(|c| ident(c))).collect();
+        let q = format!(
+            "SELECT {} FROM ({}) WHERE {pred} ORDER BY {ROW} LIMIT {}",
+            select.join(", "),
+            numbered(p.window.as_deref()),
+            suite.sample_size
+        );
+        match collect(&src.ordered, &q).await {
+            Ok(batches) => {
+                for b in batches {
+                    for r in 0..b.num_rows() {
+                        let row = V::from_array(b.column(0), r).count();
+                        let mut values = serde_json::Map::new();
+                        for (i, c) in cols.iter().enumerate() {
+                            let name = c.strip_prefix("__tg_raw_").unwrap_or(c).to_string();
+                            let v = V::from_array(b.column(i + 1), r);
+                            values.insert(name, v.to_json());
+                        }
+                        f.sample.push(SampleRow { row, values });
+                    }
+                }
+            }
+            Err(e) => f.error = Some(format!("could not fetch failing rows: {e}")),
+        }
+    }
+}
+
+/// The row-numbered source (file order; only used on the single-partition session).
+fn numbered(window: Option<&str>) -> String {
+    match window {
+        Some(w) => format!("SELECT row_number() OVER () - 1 AS {ROW}, {w} AS {DUPS}, * FROM t"),
+        None => format!("SELECT row_number() OVER () - 1 AS {ROW}, * FROM t"),
+    }
+}
+
+fn pin_of<'a>(src: &'a Prepared, decl: &CheckDecl) -> Option<&'a str> {
+    match (&decl.kind, &decl.column) {
+        (CheckKind::Type(_), Some(c)) => src.source.pins.iter().find(|(p, _)| p == c).map(|(_, t)| *t),
+        _ => None,
+    }
+}
+
+fn schema_pos(schema: &Schema, c: &str) -> usize {
+    schema.index_of(c).unwrap_or(usize::MAX)
+}
+
+fn error_finding(decl: &CheckDecl, msg: String) -> Finding {
+    let mut f = Finding::new(decl.check, Status::Error, decl.severity);
+    f.column = decl.column.clone();
+    f.name = decl.name.clone();
+    f.observed = Json::Null;
+    f.expected = String::new();
+    f.error = Some(msg);
+    f
+}
+
+fn internal(e: datafusion::error::DataFusionError) -> DataError {
+    DataError::Internal(engine_message(&e))
+}
+
+async fn collect(ctx: &SessionContext, q: &str) -> Result<Vec<RecordBatch>> {
+    let df = ctx.sql(q).await.map_err(|e| DataError::Plan(engine_message(&e)))?;
+    df.collect().await.map_err(|e| DataError::Source(format!("reading the data failed: {}", engine_message(&e))))
+}
