@@ -10,7 +10,11 @@ use tollgate::{Engine, EngineOptions, RunReport, Status};
 use tollgate_report::{Format, TextOptions};
 
 #[derive(Parser)]
-#[command(name = "tollgate", version, about = "Tests for data and machine-learning pipelines")]
+#[command(
+    name = "tollgate",
+    version,
+    about = "Tests for data and machine-learning pipelines"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -111,12 +115,24 @@ fn main() -> ExitCode {
 fn run(cli: Cli) -> Result<u8, Fatal> {
     match cli.command {
         Command::Explain { check } => explain(check.as_deref()),
-        Command::Test { plan, filter, common } => {
+        Command::Test {
+            plan,
+            filter,
+            common,
+        } => {
             let (plan_path, filter) = locate_plan(plan, filter)?;
-            let text = std::fs::read_to_string(&plan_path)
-                .map_err(|e| Fatal(format!("{}: cannot read the plan: {e}", plan_path.display())))?;
-            let plan = tollgate::parse_plan(&text).map_err(|d| Fatal(d.in_file(&plan_path).render(Some(&text))))?;
-            let base = plan_path.parent().map(Path::to_path_buf).unwrap_or_default();
+            let text = std::fs::read_to_string(&plan_path).map_err(|e| {
+                Fatal(format!(
+                    "{}: cannot read the plan: {e}",
+                    plan_path.display()
+                ))
+            })?;
+            let plan = tollgate::parse_plan(&text)
+                .map_err(|d| Fatal(d.in_file(&plan_path).render(Some(&text))))?;
+            let base = plan_path
+                .parent()
+                .map(Path::to_path_buf)
+                .unwrap_or_default();
             let mut protected = vec![plan_path.clone()];
             protected.extend(plan.sources.iter().map(|s| base.join(&s.path)));
             check_outputs(&common, &protected)?;
@@ -132,7 +148,13 @@ fn run(cli: Cli) -> Result<u8, Fatal> {
             }
             finish(&report, &common)
         }
-        Command::Validate { data, suite, data_format, delimiter, common } => {
+        Command::Validate {
+            data,
+            suite,
+            data_format,
+            delimiter,
+            common,
+        } => {
             let text = std::fs::read_to_string(&suite)
                 .map_err(|e| Fatal(format!("{}: cannot read the suite: {e}", suite.display())))?;
             if suite.extension().is_some_and(|e| e == "json") {
@@ -141,12 +163,18 @@ fn run(cli: Cli) -> Result<u8, Fatal> {
                     suite.display()
                 )));
             }
-            let name = suite.file_stem().map(|s| s.to_string_lossy().to_string()).unwrap_or_else(|| "suite".into());
-            let decl = tollgate::parse_suite(&text, &name).map_err(|d| Fatal(d.in_file(&suite).render(Some(&text))))?;
+            let name = suite
+                .file_stem()
+                .map(|s| s.to_string_lossy().to_string())
+                .unwrap_or_else(|| "suite".into());
+            let decl = tollgate::parse_suite(&text, &name)
+                .map_err(|d| Fatal(d.in_file(&suite).render(Some(&text))))?;
             let format = match data_format.as_deref() {
                 None => None,
                 Some(f) => Some(tollgate::core::plan::Format::parse(f).ok_or_else(|| {
-                    Fatal(format!("unknown --data-format `{f}`: expected csv, parquet, json or arrow"))
+                    Fatal(format!(
+                        "unknown --data-format `{f}`: expected csv, parquet, json or arrow"
+                    ))
                 })?),
             };
             let mut source = tollgate::SourceDecl {
@@ -165,13 +193,21 @@ fn run(cli: Cli) -> Result<u8, Fatal> {
             check_outputs(&common, &[suite.clone(), PathBuf::from(&data)])?;
             let engine = engine(&common);
             let rt = runtime(&common)?;
-            let report = rt.block_on(tollgate::run_suites(&engine, &source, &[decl], Path::new(".")));
+            let report = rt.block_on(tollgate::run_suites(
+                &engine,
+                &source,
+                &[decl],
+                Path::new("."),
+            ));
             finish(&report, &common)
         }
     }
 }
 
-fn locate_plan(plan: Option<String>, filter: Option<String>) -> Result<(PathBuf, Option<String>), Fatal> {
+fn locate_plan(
+    plan: Option<String>,
+    filter: Option<String>,
+) -> Result<(PathBuf, Option<String>), Fatal> {
     match plan {
         Some(p) => {
             let path = PathBuf::from(&p);
@@ -199,11 +235,17 @@ fn default_plan() -> Result<PathBuf, Fatal> {
             return Ok(PathBuf::from(name));
         }
     }
-    Err(Fatal("no tollgate.yaml in this directory; pass the plan: `tollgate test PATH/tollgate.yaml`".into()))
+    Err(Fatal(
+        "no tollgate.yaml in this directory; pass the plan: `tollgate test PATH/tollgate.yaml`"
+            .into(),
+    ))
 }
 
 fn engine(common: &Common) -> Engine {
-    Engine::new(EngineOptions { batch_size: common.batch_size, partitions: common.threads })
+    Engine::new(EngineOptions {
+        batch_size: common.batch_size,
+        partitions: common.threads,
+    })
 }
 
 fn runtime(common: &Common) -> Result<tokio::runtime::Runtime, Fatal> {
@@ -214,26 +256,38 @@ fn runtime(common: &Common) -> Result<tokio::runtime::Runtime, Fatal> {
         }
         b.worker_threads(n);
     }
-    b.enable_all().build().map_err(|e| Fatal(format!("cannot start the runtime: {e}")))
+    b.enable_all()
+        .build()
+        .map_err(|e| Fatal(format!("cannot start the runtime: {e}")))
 }
 
 /// Refuse output paths that would overwrite the plan, a suite or the data.
 fn check_outputs(common: &Common, protected: &[PathBuf]) -> Result<(), Fatal> {
     if Format::parse(&common.format).is_none() {
-        return Err(Fatal(format!("unknown --format `{}`: expected text, json or junit", common.format)));
+        return Err(Fatal(format!(
+            "unknown --format `{}`: expected text, json or junit",
+            common.format
+        )));
     }
     if !matches!(common.fail_on.as_str(), "warn" | "error") {
-        return Err(Fatal(format!("unknown --fail-on `{}`: expected warn or error", common.fail_on)));
+        return Err(Fatal(format!(
+            "unknown --fail-on `{}`: expected warn or error",
+            common.fail_on
+        )));
     }
     for out in &common.output {
         let name = out.to_string_lossy();
         if Format::from_extension(&name).is_none() {
-            return Err(Fatal(format!("{name}: cannot tell the output format from the extension (use .json, .xml or .txt)")));
+            return Err(Fatal(format!(
+                "{name}: cannot tell the output format from the extension (use .json, .xml or .txt)"
+            )));
         }
         let canon = std::fs::canonicalize(out).ok();
         for p in protected {
             if canon.is_some() && canon == std::fs::canonicalize(p).ok() {
-                return Err(Fatal(format!("{name}: refusing to overwrite an input of this run")));
+                return Err(Fatal(format!(
+                    "{name}: refusing to overwrite an input of this run"
+                )));
             }
         }
     }
@@ -242,21 +296,33 @@ fn check_outputs(common: &Common, protected: &[PathBuf]) -> Result<(), Fatal> {
 
 fn finish(report: &RunReport, common: &Common) -> Result<u8, Fatal> {
     let color = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
-    let opts = TextOptions { color, verbose: common.verbose };
+    let opts = TextOptions {
+        color,
+        verbose: common.verbose,
+    };
     for out in &common.output {
         let name = out.to_string_lossy().to_string();
         let format = Format::from_extension(&name).unwrap_or(Format::Text);
-        let body = tollgate_report::render(report, format, &TextOptions { color: false, verbose: common.verbose });
+        let body = tollgate_report::render(
+            report,
+            format,
+            &TextOptions {
+                color: false,
+                verbose: common.verbose,
+            },
+        );
         write_atomically(out, &body).map_err(|e| Fatal(format!("{name}: cannot write: {e}")))?;
     }
     if !common.quiet {
         let format = Format::parse(&common.format).unwrap_or(Format::Text);
         let body = tollgate_report::render(report, format, &opts);
         let mut stdout = std::io::stdout().lock();
-        if let Err(e) = stdout.write_all(body.as_bytes()).and_then(|_| stdout.flush()) {
-            if e.kind() != std::io::ErrorKind::BrokenPipe {
-                return Err(Fatal(format!("cannot write to standard output: {e}")));
-            }
+        if let Err(e) = stdout
+            .write_all(body.as_bytes())
+            .and_then(|_| stdout.flush())
+            && e.kind() != std::io::ErrorKind::BrokenPipe
+        {
+            return Err(Fatal(format!("cannot write to standard output: {e}")));
         }
     }
     if report.status == Status::Error {
@@ -267,8 +333,18 @@ fn finish(report: &RunReport, common: &Common) -> Result<u8, Fatal> {
                 let _ = writeln!(err, "error: {}: {e}", t.name);
             }
             for f in t.findings.iter().filter(|f| f.status == Status::Error) {
-                let col = f.column.as_deref().map(|c| format!(" {c}")).unwrap_or_default();
-                let _ = writeln!(err, "error: {}: {}{col}: {}", t.name, f.check, f.error.as_deref().unwrap_or(""));
+                let col = f
+                    .column
+                    .as_deref()
+                    .map(|c| format!(" {c}"))
+                    .unwrap_or_default();
+                let _ = writeln!(
+                    err,
+                    "error: {}: {}{col}: {}",
+                    t.name,
+                    f.check,
+                    f.error.as_deref().unwrap_or("")
+                );
             }
         }
     }
@@ -276,8 +352,14 @@ fn finish(report: &RunReport, common: &Common) -> Result<u8, Fatal> {
 }
 
 fn write_atomically(path: &Path, body: &str) -> std::io::Result<()> {
-    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    let name = path.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default();
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().to_string())
+        .unwrap_or_default();
     let tmp = dir.join(format!(".{name}.tollgate-tmp"));
     std::fs::write(&tmp, body)?;
     std::fs::rename(&tmp, path)
@@ -290,21 +372,34 @@ fn explain(check: Option<&str>) -> Result<u8, Fatal> {
         None => {
             out.push_str("Checks (tollgate explain NAME for one):\n");
             for c in catalog::CHECKS {
-                out.push_str(&format!("  {:<20} {:<10} {}\n", c.name, c.scope.section(), c.gx));
+                out.push_str(&format!(
+                    "  {:<20} {:<10} {}\n",
+                    c.name,
+                    c.scope.section(),
+                    c.gx
+                ));
             }
         }
         Some(name) => {
             let found = catalog::lookup(name);
             if found.is_empty() {
                 let mut msg = format!("unknown check `{name}`");
-                if let Some(s) = tollgate::core::diag::suggest(name, catalog::CHECKS.iter().map(|c| c.name)) {
+                if let Some(s) =
+                    tollgate::core::diag::suggest(name, catalog::CHECKS.iter().map(|c| c.name))
+                {
                     msg.push_str(&format!("; did you mean `{s}`?"));
                 }
                 msg.push_str(" (`tollgate explain` lists them all)");
                 return Err(Fatal(msg));
             }
             for c in found {
-                out.push_str(&format!("{} ({} check)\n\n{}\n\nGreat Expectations: {}\n\nExample:\n", c.name, c.scope.section(), c.summary, c.gx));
+                out.push_str(&format!(
+                    "{} ({} check)\n\n{}\n\nGreat Expectations: {}\n\nExample:\n",
+                    c.name,
+                    c.scope.section(),
+                    c.summary,
+                    c.gx
+                ));
                 for l in c.example.lines() {
                     out.push_str(&format!("    {l}\n"));
                 }

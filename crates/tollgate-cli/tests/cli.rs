@@ -16,13 +16,23 @@ fn repo() -> PathBuf {
 }
 
 fn run(cmd: &mut Command) -> (i32, String, String) {
-    let Output { status, stdout, stderr } = cmd.output().expect("run tollgate");
-    (status.code().unwrap_or(-1), String::from_utf8_lossy(&stdout).into(), String::from_utf8_lossy(&stderr).into())
+    let Output {
+        status,
+        stdout,
+        stderr,
+    } = cmd.output().expect("run tollgate");
+    (
+        status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&stdout).into(),
+        String::from_utf8_lossy(&stderr).into(),
+    )
 }
 
 #[test]
 fn the_titanic_example_passes() {
-    let (code, out, err) = run(bin().arg("test").arg(repo().join("examples/titanic/tollgate.yaml")));
+    let (code, out, err) = run(bin()
+        .arg("test")
+        .arg(repo().join("examples/titanic/tollgate.yaml")));
     assert_eq!(code, 0, "stdout:\n{out}\nstderr:\n{err}");
     assert!(out.contains("PASS  suite passengers-contract"), "{out}");
     assert!(out.contains("WARN  suite passengers-known-gaps"), "{out}");
@@ -32,38 +42,67 @@ fn the_titanic_example_passes() {
 #[test]
 fn the_example_filter_and_fail_on_warn() {
     let plan = repo().join("examples/titanic/tollgate.yaml");
-    let (code, out, _) = run(bin().arg("test").arg(&plan).arg("known-gaps").args(["--fail-on", "warn"]));
+    let (code, out, _) = run(bin()
+        .arg("test")
+        .arg(&plan)
+        .arg("known-gaps")
+        .args(["--fail-on", "warn"]));
     assert_eq!(code, 1, "{out}");
-    assert!(!out.contains("passengers-contract"), "the filter keeps one test: {out}");
+    assert!(
+        !out.contains("passengers-contract"),
+        "the filter keeps one test: {out}"
+    );
     let (code, _, err) = run(bin().arg("test").arg(&plan).arg("no-such-test"));
     assert_eq!(code, 2);
-    assert!(err.contains("no test name contains `no-such-test`"), "{err}");
+    assert!(
+        err.contains("no test name contains `no-such-test`"),
+        "{err}"
+    );
 }
 
 #[test]
 fn validate_reports_failures_with_samples_and_writes_every_output() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let (json, xml, txt) = (dir.path().join("r.json"), dir.path().join("r.xml"), dir.path().join("r.txt"));
+    let (json, xml, txt) = (
+        dir.path().join("r.json"),
+        dir.path().join("r.xml"),
+        dir.path().join("r.txt"),
+    );
     let (code, out, err) = run(bin()
         .arg("validate")
         .arg(fixtures().join("people.csv"))
         .arg("--suite")
         .arg(fixtures().join("people.yaml"))
-        .args(["-o".as_ref(), json.as_os_str(), "-o".as_ref(), xml.as_os_str(), "--output".as_ref(), txt.as_os_str()]));
+        .args([
+            "-o".as_ref(),
+            json.as_os_str(),
+            "-o".as_ref(),
+            xml.as_os_str(),
+            "--output".as_ref(),
+            txt.as_os_str(),
+        ]));
     assert_eq!(code, 1, "stdout:\n{out}\nstderr:\n{err}");
-    let doc: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&json).expect("json written")).expect("valid JSON");
+    let doc: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&json).expect("json written"))
+            .expect("valid JSON");
     assert_eq!(doc["schema"], "tollgate.results/v1");
     assert_eq!(doc["status"], "failed");
     assert_eq!(doc["summary"]["failed"], 1);
     let findings = doc["tests"][0]["findings"].as_array().expect("findings");
-    let between = findings.iter().find(|f| f["check"] == "between").expect("between finding");
+    let between = findings
+        .iter()
+        .find(|f| f["check"] == "between")
+        .expect("between finding");
     assert_eq!(between["status"], "failed");
     assert_eq!(between["unexpected_count"], 1);
     assert_eq!(between["element_count"], 4);
     assert_eq!(between["sample"][0]["row"], 4);
     assert_eq!(between["sample"][0]["values"]["id"], 5);
     assert_eq!(between["sample"][0]["values"]["age"], 230);
-    let adults = findings.iter().find(|f| f["name"] == "adults").expect("adults");
+    let adults = findings
+        .iter()
+        .find(|f| f["name"] == "adults")
+        .expect("adults");
     assert_eq!(adults["status"], "warned");
     assert_eq!(adults["severity"], "warn");
     let xml = std::fs::read_to_string(&xml).expect("xml written");
@@ -74,7 +113,10 @@ fn validate_reports_failures_with_samples_and_writes_every_output() {
     assert!(txt.contains("FAIL  suite people"), "{txt}");
     assert!(!txt.contains('\x1b'), "no colour in files");
     assert!(out.contains("row 4: id=5, age=230"), "{out}");
-    assert!(out.contains("expected value in [0, 120] for every non-null value"), "{out}");
+    assert!(
+        out.contains("expected value in [0, 120] for every non-null value"),
+        "{out}"
+    );
 }
 
 #[test]
@@ -107,19 +149,36 @@ fn suite_errors_name_file_line_column_and_suggest() {
         .arg(&out_file));
     assert_eq!(code, 2, "{out}{err}");
     assert!(out.is_empty(), "nothing on stdout: {out}");
-    assert!(err.contains("typo.yaml:2:9: unknown column check `not_nul`"), "{err}");
+    assert!(
+        err.contains("typo.yaml:2:9: unknown column check `not_nul`"),
+        "{err}"
+    );
     assert!(err.contains("did you mean `not_null`?"), "{err}");
     assert!(err.contains("typo.yaml:4:1: unknown key `tabel`"), "{err}");
     assert!(err.contains("did you mean `table`?"), "{err}");
-    assert!(!out_file.exists(), "no output is written for a suite that does not parse");
+    assert!(
+        !out_file.exists(),
+        "no output is written for a suite that does not parse"
+    );
 }
 
 #[test]
 fn missing_data_and_missing_suite_exit_2() {
-    let (code, _, err) = run(bin().arg("validate").arg("nowhere.csv").arg("--suite").arg(fixtures().join("people.yaml")));
+    let (code, _, err) = run(bin()
+        .arg("validate")
+        .arg("nowhere.csv")
+        .arg("--suite")
+        .arg(fixtures().join("people.yaml")));
     assert_eq!(code, 2);
-    assert!(err.contains("nowhere.csv: no such file or directory"), "{err}");
-    let (code, _, err) = run(bin().arg("validate").arg(fixtures().join("people.csv")).arg("--suite").arg("nowhere.yaml"));
+    assert!(
+        err.contains("nowhere.csv: no such file or directory"),
+        "{err}"
+    );
+    let (code, _, err) = run(bin()
+        .arg("validate")
+        .arg(fixtures().join("people.csv"))
+        .arg("--suite")
+        .arg("nowhere.yaml"));
     assert_eq!(code, 2);
     assert!(err.contains("nowhere.yaml: cannot read the suite"), "{err}");
 }
@@ -128,10 +187,17 @@ fn missing_data_and_missing_suite_exit_2() {
 fn later_sections_are_not_yet_supported_errors() {
     let dir = tempfile::tempdir().expect("tempdir");
     let plan = dir.path().join("tollgate.yaml");
-    std::fs::write(&plan, "version: 1\nsources:\n  a: { path: a.csv }\ndrift:\n  x: { reference: a, current: a }\n").expect("write");
+    std::fs::write(
+        &plan,
+        "version: 1\nsources:\n  a: { path: a.csv }\ndrift:\n  x: { reference: a, current: a }\n",
+    )
+    .expect("write");
     let (code, _, err) = run(bin().arg("test").arg(&plan));
     assert_eq!(code, 2);
-    assert!(err.contains("tollgate.yaml:4:1: the `drift` section is not yet supported"), "{err}");
+    assert!(
+        err.contains("tollgate.yaml:4:1: the `drift` section is not yet supported"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -141,10 +207,20 @@ fn outputs_never_overwrite_inputs() {
     std::fs::write(&data, "{\"a\": 1}\n").expect("write");
     let suite = dir.path().join("s.yaml");
     std::fs::write(&suite, "table: { row_count: 1 }\n").expect("write");
-    let (code, _, err) = run(bin().arg("validate").arg(&data).arg("--suite").arg(&suite).arg("-o").arg(&data));
+    let (code, _, err) = run(bin()
+        .arg("validate")
+        .arg(&data)
+        .arg("--suite")
+        .arg(&suite)
+        .arg("-o")
+        .arg(&data));
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("refusing to overwrite"), "{err}");
-    assert_eq!(std::fs::read_to_string(&data).expect("read"), "{\"a\": 1}\n", "the data is untouched");
+    assert_eq!(
+        std::fs::read_to_string(&data).expect("read"),
+        "{\"a\": 1}\n",
+        "the data is untouched"
+    );
 }
 
 #[test]
@@ -164,9 +240,12 @@ fn explain_documents_checks() {
 
 #[test]
 fn text_report_snapshot() {
-    let (code, out, _) = run(bin()
-        .current_dir(fixtures())
-        .args(["validate", "people.csv", "--suite", "people.yaml"]));
+    let (code, out, _) = run(bin().current_dir(fixtures()).args([
+        "validate",
+        "people.csv",
+        "--suite",
+        "people.yaml",
+    ]));
     assert_eq!(code, 1);
     insta::assert_snapshot!(out);
 }

@@ -47,87 +47,237 @@ const BOUND: &str = "Bounds: `between: [lo, hi]`, `at_least`, `at_most`, `equals
 
 /// Every built-in check, in catalogue order.
 pub const CHECKS: &[CheckDoc] = &[
-    CheckDoc { name: "row_count", scope: Scope::Table, gx: "expect_table_row_count_to_be_between, expect_table_row_count_to_equal",
-        summary: "The number of rows of the source is within the bounds.", example: "table:\n  row_count: { between: [800, 1000] }" },
-    CheckDoc { name: "column_count", scope: Scope::Table, gx: "expect_table_column_count_to_be_between, expect_table_column_count_to_equal",
-        summary: "The number of columns is within the bounds.", example: "table:\n  column_count: { equals: 12 }" },
-    CheckDoc { name: "columns", scope: Scope::Table, gx: "expect_table_columns_to_match_set, expect_table_columns_to_match_ordered_list, expect_column_to_exist",
+    CheckDoc {
+        name: "row_count",
+        scope: Scope::Table,
+        gx: "expect_table_row_count_to_be_between, expect_table_row_count_to_equal",
+        summary: "The number of rows of the source is within the bounds.",
+        example: "table:\n  row_count: { between: [800, 1000] }",
+    },
+    CheckDoc {
+        name: "column_count",
+        scope: Scope::Table,
+        gx: "expect_table_column_count_to_be_between, expect_table_column_count_to_equal",
+        summary: "The number of columns is within the bounds.",
+        example: "table:\n  column_count: { equals: 12 }",
+    },
+    CheckDoc {
+        name: "columns",
+        scope: Scope::Table,
+        gx: "expect_table_columns_to_match_set, expect_table_columns_to_match_ordered_list, expect_column_to_exist",
         summary: "The column names: `exact` (the set, or the list when `ordered: true`), `include` (these must exist; others may be added), `exclude` (these must not exist). A bare list means `exact`.",
-        example: "table:\n  columns: { include: [PassengerId, Survived] }" },
-    CheckDoc { name: "unique", scope: Scope::Table, gx: "expect_compound_columns_to_be_unique, expect_select_column_values_to_be_unique_within_record",
+        example: "table:\n  columns: { include: [PassengerId, Survived] }",
+    },
+    CheckDoc {
+        name: "unique",
+        scope: Scope::Table,
+        gx: "expect_compound_columns_to_be_unique, expect_select_column_values_to_be_unique_within_record",
         summary: "The combination of the listed columns is unique over rows. Rows where every listed column is null are ignored. Unexpected rows are all rows whose combination occurs more than once.",
-        example: "table:\n  unique: [order_id, line]" },
-    CheckDoc { name: "type", scope: Scope::Column, gx: "expect_column_values_to_be_of_type, expect_column_values_to_be_in_type_list",
+        example: "table:\n  unique: [order_id, line]",
+    },
+    CheckDoc {
+        name: "type",
+        scope: Scope::Column,
+        gx: "expect_column_values_to_be_of_type, expect_column_values_to_be_in_type_list",
         summary: "The column has this type: int8..int64, uint8..uint64, float32, float64, string, bool, date, timestamp, or a family (integer, float, numeric, string, temporal). On CSV sources the type is pinned: the column is read as text and converted, so inference cannot change it, and values that do not convert are counted as unexpected.",
-        example: "columns:\n  PassengerId: { type: int64 }" },
-    CheckDoc { name: "not_null", scope: Scope::Column, gx: "expect_column_values_to_not_be_null",
+        example: "columns:\n  PassengerId: { type: int64 }",
+    },
+    CheckDoc {
+        name: "not_null",
+        scope: Scope::Column,
+        gx: "expect_column_values_to_not_be_null",
         summary: "Values are not null. `mostly` is the fraction of all rows that must be non-null. NaN is not null.",
-        example: "columns:\n  Age: { not_null: { mostly: 0.8 } }" },
-    CheckDoc { name: "null_fraction", scope: Scope::Column, gx: "expect_column_values_to_be_null (with mostly)",
-        summary: "The fraction of null values is within the bounds.", example: "columns:\n  Cabin: { null_fraction: { at_most: 0.8 } }" },
-    CheckDoc { name: "unique", scope: Scope::Column, gx: "expect_column_values_to_be_unique",
+        example: "columns:\n  Age: { not_null: { mostly: 0.8 } }",
+    },
+    CheckDoc {
+        name: "null_fraction",
+        scope: Scope::Column,
+        gx: "expect_column_values_to_be_null (with mostly)",
+        summary: "The fraction of null values is within the bounds.",
+        example: "columns:\n  Cabin: { null_fraction: { at_most: 0.8 } }",
+    },
+    CheckDoc {
+        name: "unique",
+        scope: Scope::Column,
+        gx: "expect_column_values_to_be_unique",
         summary: "No non-null value occurs twice. Unexpected values are all occurrences of a repeated value; nulls are ignored.",
-        example: "columns:\n  PassengerId: { unique: true }" },
-    CheckDoc { name: "between", scope: Scope::Column, gx: "expect_column_values_to_be_between",
+        example: "columns:\n  PassengerId: { unique: true }",
+    },
+    CheckDoc {
+        name: "between",
+        scope: Scope::Column,
+        gx: "expect_column_values_to_be_between",
         summary: "Every non-null value lies in [min, max] (inclusive unless `strict_min` / `strict_max`). Works on numbers, dates, timestamps (bounds as ISO text) and strings (lexicographic). NaN fails every range; infinities compare as numbers.",
-        example: "columns:\n  Age: { between: { min: 0, max: 100, mostly: 0.99 } }" },
-    CheckDoc { name: "in_set", scope: Scope::Column, gx: "expect_column_values_to_be_in_set",
-        summary: "Every non-null value is one of the listed values.", example: "columns:\n  Sex: { in_set: [male, female] }" },
-    CheckDoc { name: "not_in_set", scope: Scope::Column, gx: "expect_column_values_to_not_be_in_set",
-        summary: "No non-null value is one of the listed values.", example: "columns:\n  Embarked: { not_in_set: ['', '?'] }" },
-    CheckDoc { name: "matches", scope: Scope::Column, gx: "expect_column_values_to_match_regex",
+        example: "columns:\n  Age: { between: { min: 0, max: 100, mostly: 0.99 } }",
+    },
+    CheckDoc {
+        name: "in_set",
+        scope: Scope::Column,
+        gx: "expect_column_values_to_be_in_set",
+        summary: "Every non-null value is one of the listed values.",
+        example: "columns:\n  Sex: { in_set: [male, female] }",
+    },
+    CheckDoc {
+        name: "not_in_set",
+        scope: Scope::Column,
+        gx: "expect_column_values_to_not_be_in_set",
+        summary: "No non-null value is one of the listed values.",
+        example: "columns:\n  Embarked: { not_in_set: ['', '?'] }",
+    },
+    CheckDoc {
+        name: "matches",
+        scope: Scope::Column,
+        gx: "expect_column_values_to_match_regex",
         summary: "Every non-null string contains a match of the regex (use ^...$ for a full match). Rust regex syntax; only string columns.",
-        example: "columns:\n  Name: { matches: { regex: '^[^,]+, ', mostly: 0.99 } }" },
-    CheckDoc { name: "not_matches", scope: Scope::Column, gx: "expect_column_values_to_not_match_regex",
-        summary: "No non-null string contains a match of the regex.", example: "columns:\n  Ticket: { not_matches: '\\s$' }" },
-    CheckDoc { name: "length", scope: Scope::Column, gx: "expect_column_value_lengths_to_be_between, expect_column_value_lengths_to_equal",
+        example: "columns:\n  Name: { matches: { regex: '^[^,]+, ', mostly: 0.99 } }",
+    },
+    CheckDoc {
+        name: "not_matches",
+        scope: Scope::Column,
+        gx: "expect_column_values_to_not_match_regex",
+        summary: "No non-null string contains a match of the regex.",
+        example: "columns:\n  Ticket: { not_matches: '\\s$' }",
+    },
+    CheckDoc {
+        name: "length",
+        scope: Scope::Column,
+        gx: "expect_column_value_lengths_to_be_between, expect_column_value_lengths_to_equal",
         summary: "The length in characters of every non-null string is within the bounds. A bare number means `equals`.",
-        example: "columns:\n  Embarked: { length: 1 }" },
-    CheckDoc { name: "increasing", scope: Scope::Column, gx: "expect_column_values_to_be_increasing",
+        example: "columns:\n  Embarked: { length: 1 }",
+    },
+    CheckDoc {
+        name: "increasing",
+        scope: Scope::Column,
+        gx: "expect_column_values_to_be_increasing",
         summary: "Each non-null value is >= the previous non-null value in file order (`strict: true` for >). Unexpected values are those smaller than their predecessor. Needs an ordered read, so it costs one extra scan.",
-        example: "columns:\n  ts: { increasing: { strict: true } }" },
-    CheckDoc { name: "decreasing", scope: Scope::Column, gx: "expect_column_values_to_be_decreasing",
+        example: "columns:\n  ts: { increasing: { strict: true } }",
+    },
+    CheckDoc {
+        name: "decreasing",
+        scope: Scope::Column,
+        gx: "expect_column_values_to_be_decreasing",
         summary: "Each non-null value is <= the previous non-null value in file order (`strict: true` for <). Costs one extra scan.",
-        example: "columns:\n  rank: { decreasing: true }" },
-    CheckDoc { name: "date_format", scope: Scope::Column, gx: "expect_column_values_to_match_strftime_format, expect_column_values_to_be_dateutil_parseable",
+        example: "columns:\n  rank: { decreasing: true }",
+    },
+    CheckDoc {
+        name: "date_format",
+        scope: Scope::Column,
+        gx: "expect_column_values_to_match_strftime_format, expect_column_values_to_be_dateutil_parseable",
         summary: "Every non-null string parses as a date, time or timestamp with the strftime format (chrono syntax, whole string).",
-        example: "columns:\n  day: { date_format: '%Y-%m-%d' }" },
-    CheckDoc { name: "min", scope: Scope::Column, gx: "expect_column_min_to_be_between", summary: BOUND, example: "columns:\n  Fare: { min: { at_least: 0 } }" },
-    CheckDoc { name: "max", scope: Scope::Column, gx: "expect_column_max_to_be_between", summary: BOUND, example: "columns:\n  Fare: { max: { at_most: 600 } }" },
-    CheckDoc { name: "mean", scope: Scope::Column, gx: "expect_column_mean_to_be_between", summary: BOUND, example: "columns:\n  Fare: { mean: { between: [20, 50] } }" },
-    CheckDoc { name: "median", scope: Scope::Column, gx: "expect_column_median_to_be_between",
-        summary: "Exact median of the non-null values (mean of the two middle values for an even count).", example: "columns:\n  Age: { median: { between: [25, 32] } }" },
-    CheckDoc { name: "stdev", scope: Scope::Column, gx: "expect_column_stdev_to_be_between",
-        summary: "Sample standard deviation (ddof = 1) of the non-null values.", example: "columns:\n  Fare: { stdev: { at_most: 60 } }" },
-    CheckDoc { name: "sum", scope: Scope::Column, gx: "expect_column_sum_to_be_between", summary: BOUND, example: "columns:\n  Survived: { sum: { between: [300, 400] } }" },
-    CheckDoc { name: "quantiles", scope: Scope::Column, gx: "expect_column_quantile_values_to_be_between",
+        example: "columns:\n  day: { date_format: '%Y-%m-%d' }",
+    },
+    CheckDoc {
+        name: "min",
+        scope: Scope::Column,
+        gx: "expect_column_min_to_be_between",
+        summary: BOUND,
+        example: "columns:\n  Fare: { min: { at_least: 0 } }",
+    },
+    CheckDoc {
+        name: "max",
+        scope: Scope::Column,
+        gx: "expect_column_max_to_be_between",
+        summary: BOUND,
+        example: "columns:\n  Fare: { max: { at_most: 600 } }",
+    },
+    CheckDoc {
+        name: "mean",
+        scope: Scope::Column,
+        gx: "expect_column_mean_to_be_between",
+        summary: BOUND,
+        example: "columns:\n  Fare: { mean: { between: [20, 50] } }",
+    },
+    CheckDoc {
+        name: "median",
+        scope: Scope::Column,
+        gx: "expect_column_median_to_be_between",
+        summary: "Exact median of the non-null values (mean of the two middle values for an even count).",
+        example: "columns:\n  Age: { median: { between: [25, 32] } }",
+    },
+    CheckDoc {
+        name: "stdev",
+        scope: Scope::Column,
+        gx: "expect_column_stdev_to_be_between",
+        summary: "Sample standard deviation (ddof = 1) of the non-null values.",
+        example: "columns:\n  Fare: { stdev: { at_most: 60 } }",
+    },
+    CheckDoc {
+        name: "sum",
+        scope: Scope::Column,
+        gx: "expect_column_sum_to_be_between",
+        summary: BOUND,
+        example: "columns:\n  Survived: { sum: { between: [300, 400] } }",
+    },
+    CheckDoc {
+        name: "quantiles",
+        scope: Scope::Column,
+        gx: "expect_column_quantile_values_to_be_between",
         summary: "Exact quantiles (linear interpolation) of the non-null values, each with its bounds.",
-        example: "columns:\n  Age:\n    quantiles:\n      0.25: { between: [18, 22] }\n      0.75: { between: [35, 40] }" },
-    CheckDoc { name: "distinct_count", scope: Scope::Column, gx: "expect_column_unique_value_count_to_be_between",
-        summary: "The number of distinct non-null values is within the bounds.", example: "columns:\n  Pclass: { distinct_count: { equals: 3 } }" },
-    CheckDoc { name: "unique_fraction", scope: Scope::Column, gx: "expect_column_proportion_of_unique_values_to_be_between",
-        summary: "Distinct non-null values divided by non-null values.", example: "columns:\n  Ticket: { unique_fraction: { at_least: 0.7 } }" },
-    CheckDoc { name: "most_common_in_set", scope: Scope::Column, gx: "expect_column_most_common_value_to_be_in_set",
+        example: "columns:\n  Age:\n    quantiles:\n      0.25: { between: [18, 22] }\n      0.75: { between: [35, 40] }",
+    },
+    CheckDoc {
+        name: "distinct_count",
+        scope: Scope::Column,
+        gx: "expect_column_unique_value_count_to_be_between",
+        summary: "The number of distinct non-null values is within the bounds.",
+        example: "columns:\n  Pclass: { distinct_count: { equals: 3 } }",
+    },
+    CheckDoc {
+        name: "unique_fraction",
+        scope: Scope::Column,
+        gx: "expect_column_proportion_of_unique_values_to_be_between",
+        summary: "Distinct non-null values divided by non-null values.",
+        example: "columns:\n  Ticket: { unique_fraction: { at_least: 0.7 } }",
+    },
+    CheckDoc {
+        name: "most_common_in_set",
+        scope: Scope::Column,
+        gx: "expect_column_most_common_value_to_be_in_set",
         summary: "The most frequent non-null value is in the set; with ties, every tied value must be (unless `ties_okay: true`, then one is enough).",
-        example: "columns:\n  Embarked: { most_common_in_set: [S] }" },
-    CheckDoc { name: "distinct_values", scope: Scope::Column, gx: "expect_column_distinct_values_to_be_in_set, expect_column_distinct_values_to_contain_set, expect_column_distinct_values_to_equal_set",
+        example: "columns:\n  Embarked: { most_common_in_set: [S] }",
+    },
+    CheckDoc {
+        name: "distinct_values",
+        scope: Scope::Column,
+        gx: "expect_column_distinct_values_to_be_in_set, expect_column_distinct_values_to_contain_set, expect_column_distinct_values_to_equal_set",
         summary: "The set of distinct non-null values is within (`in`), contains (`contain`) or equals (`equals`) the given set.",
-        example: "columns:\n  Pclass: { distinct_values: { equals: [1, 2, 3] } }" },
-    CheckDoc { name: "condition", scope: Scope::Row, gx: "expect_column_values_to_... with row_condition; query expectations",
+        example: "columns:\n  Pclass: { distinct_values: { equals: [1, 2, 3] } }",
+    },
+    CheckDoc {
+        name: "condition",
+        scope: Scope::Row,
+        gx: "expect_column_values_to_... with row_condition; query expectations",
         summary: "A SQL boolean expression over a row's columns holds. Rows where it is NULL are neither expected nor unexpected; `mostly` is over the others.",
-        example: "rows:\n  - { name: fare-not-negative, condition: \"Fare >= 0\" }" },
-    CheckDoc { name: "compare", scope: Scope::Row, gx: "expect_column_pair_values_A_to_be_greater_than_B",
+        example: "rows:\n  - { name: fare-not-negative, condition: \"Fare >= 0\" }",
+    },
+    CheckDoc {
+        name: "compare",
+        scope: Scope::Row,
+        gx: "expect_column_pair_values_A_to_be_greater_than_B",
         summary: "`[a, op, b]` with op one of > >= < <= = !=: compares two columns row by row; rows where either is null are ignored.",
-        example: "rows:\n  - { compare: [end_ts, '>=', start_ts] }" },
-    CheckDoc { name: "equal", scope: Scope::Row, gx: "expect_column_pair_values_to_be_equal",
+        example: "rows:\n  - { compare: [end_ts, '>=', start_ts] }",
+    },
+    CheckDoc {
+        name: "equal",
+        scope: Scope::Row,
+        gx: "expect_column_pair_values_to_be_equal",
         summary: "Two columns hold equal values row by row; rows where either is null are ignored.",
-        example: "rows:\n  - { equal: [billing_country, shipping_country], mostly: 0.9 }" },
-    CheckDoc { name: "sum_equals", scope: Scope::Row, gx: "expect_multicolumn_sum_to_equal",
+        example: "rows:\n  - { equal: [billing_country, shipping_country], mostly: 0.9 }",
+    },
+    CheckDoc {
+        name: "sum_equals",
+        scope: Scope::Row,
+        gx: "expect_multicolumn_sum_to_equal",
         summary: "The sum of the listed columns equals `total` in every row; rows with a null in any listed column are ignored.",
-        example: "rows:\n  - { sum_equals: { columns: [a, b, c], total: 100 } }" },
-    CheckDoc { name: "aggregate", scope: Scope::Aggregate, gx: "(custom query expectations)",
+        example: "rows:\n  - { sum_equals: { columns: [a, b, c], total: 100 } }",
+    },
+    CheckDoc {
+        name: "aggregate",
+        scope: Scope::Aggregate,
+        gx: "(custom query expectations)",
         summary: "A SQL aggregate expression over the source (computed in the same scan) is within the bounds.",
-        example: "aggregates:\n  - { name: share-survived, sql: \"avg(Survived)\", between: [0.3, 0.45] }" },
+        example: "aggregates:\n  - { name: share-survived, sql: \"avg(Survived)\", between: [0.3, 0.45] }",
+    },
 ];
 
 /// Look up every catalogue entry with a name (a name may appear at two scopes, e.g. `unique`).
@@ -137,7 +287,10 @@ pub fn lookup(name: &str) -> Vec<&'static CheckDoc> {
 
 /// Names of the checks written at a scope.
 pub fn names(scope: Scope) -> impl Iterator<Item = &'static str> {
-    CHECKS.iter().filter(move |c| c.scope == scope).map(|c| c.name)
+    CHECKS
+        .iter()
+        .filter(move |c| c.scope == scope)
+        .map(|c| c.name)
 }
 
 #[cfg(test)]
@@ -149,7 +302,11 @@ mod tests {
     fn names_are_unique_within_a_scope() {
         let mut seen = HashSet::new();
         for c in CHECKS {
-            assert!(seen.insert((c.name, c.scope.section())), "duplicate check {}", c.name);
+            assert!(
+                seen.insert((c.name, c.scope.section())),
+                "duplicate check {}",
+                c.name
+            );
         }
     }
 
@@ -157,7 +314,11 @@ mod tests {
     fn every_check_names_its_gx_equivalent() {
         for c in CHECKS {
             assert!(!c.gx.is_empty(), "{} has no GX equivalent", c.name);
-            assert!(c.example.contains(c.name) || c.scope == Scope::Aggregate, "{} example", c.name);
+            assert!(
+                c.example.contains(c.name) || c.scope == Scope::Aggregate,
+                "{} example",
+                c.name
+            );
         }
     }
 }

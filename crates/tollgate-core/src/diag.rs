@@ -24,7 +24,12 @@ pub struct Diagnostic {
 impl Diagnostic {
     /// A diagnostic at `pos` with no file yet (the caller adds it with [`Diagnostics::in_file`]).
     pub fn new(pos: Pos, message: impl Into<String>) -> Self {
-        Diagnostic { file: None, pos, message: message.into(), help: None }
+        Diagnostic {
+            file: None,
+            pos,
+            message: message.into(),
+            help: None,
+        }
     }
 
     /// Add a hint.
@@ -114,18 +119,30 @@ pub fn suggest<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) ->
     (d <= limit || c.to_lowercase().contains(&lower) && lower.len() >= 3).then_some(c)
 }
 
+/// Edit distance counting a swap of two neighbours as one edit (optimal string alignment).
 fn levenshtein(a: &str, b: &str) -> usize {
+    let a: Vec<char> = a.chars().collect();
     let b: Vec<char> = b.chars().collect();
-    let mut prev: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut cur = vec![i + 1; b.len() + 1];
-        for (j, cb) in b.iter().enumerate() {
-            let cost = usize::from(ca != *cb);
-            cur[j + 1] = (prev[j] + cost).min(prev[j + 1] + 1).min(cur[j] + 1);
-        }
-        prev = cur;
+    let mut d = vec![vec![0usize; b.len() + 1]; a.len() + 1];
+    for (i, row) in d.iter_mut().enumerate() {
+        row[0] = i;
     }
-    prev[b.len()]
+    for (j, cell) in d[0].iter_mut().enumerate() {
+        *cell = j;
+    }
+    for i in 1..=a.len() {
+        for j in 1..=b.len() {
+            let cost = usize::from(a[i - 1] != b[j - 1]);
+            let mut v = (d[i - 1][j] + 1)
+                .min(d[i][j - 1] + 1)
+                .min(d[i - 1][j - 1] + cost);
+            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                v = v.min(d[i - 2][j - 2] + 1);
+            }
+            d[i][j] = v;
+        }
+    }
+    d[a.len()][b.len()]
 }
 
 #[cfg(test)]
@@ -138,13 +155,24 @@ mod tests {
         assert_eq!(suggest("not_nul", names), Some("not_null"));
         assert_eq!(suggest("Unique", names), Some("unique"));
         assert_eq!(suggest("betwen", names), Some("between"));
+        assert_eq!(
+            suggest("tabel", ["table", "columns", "rows"]),
+            Some("table")
+        );
         assert_eq!(suggest("frobnicate", names), None);
     }
 
     #[test]
     fn render_points_at_the_column() {
-        let d = Diagnostics(vec![Diagnostic::new(Pos { line: 2, col: 3 }, "bad").with_help("fix")]);
-        let text = d.in_file(Path::new("p.yaml")).render(Some("a:\n  bad: 1\n"));
-        assert_eq!(text, "error: p.yaml:2:3: bad\n2 |   bad: 1\n      ^\n  help: fix\n");
+        let d = Diagnostics(vec![
+            Diagnostic::new(Pos { line: 2, col: 3 }, "bad").with_help("fix"),
+        ]);
+        let text = d
+            .in_file(Path::new("p.yaml"))
+            .render(Some("a:\n  bad: 1\n"));
+        assert_eq!(
+            text,
+            "error: p.yaml:2:3: bad\n2 |   bad: 1\n      ^\n  help: fix\n"
+        );
     }
 }

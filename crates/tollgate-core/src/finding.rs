@@ -182,7 +182,11 @@ pub struct TestResult {
 impl TestResult {
     /// Derive a test's status from its findings.
     pub fn status_of(findings: &[Finding]) -> Status {
-        findings.iter().map(|f| f.status).max().unwrap_or(Status::Passed)
+        findings
+            .iter()
+            .map(|f| f.status)
+            .max()
+            .unwrap_or(Status::Passed)
     }
 }
 
@@ -219,7 +223,10 @@ pub struct RunReport {
 impl RunReport {
     /// Assemble a report from test results.
     pub fn new(tests: Vec<TestResult>) -> Self {
-        let mut summary = Summary { tests: tests.len(), ..Summary::default() };
+        let mut summary = Summary {
+            tests: tests.len(),
+            ..Summary::default()
+        };
         for t in &tests {
             match t.status {
                 Status::Passed => summary.passed += 1,
@@ -228,7 +235,11 @@ impl RunReport {
                 Status::Error => summary.errors += 1,
             }
         }
-        let status = tests.iter().map(|t| t.status).max().unwrap_or(Status::Passed);
+        let status = tests
+            .iter()
+            .map(|t| t.status)
+            .max()
+            .unwrap_or(Status::Passed);
         RunReport {
             schema: "tollgate.results/v1",
             tollgate_version: env!("CARGO_PKG_VERSION"),

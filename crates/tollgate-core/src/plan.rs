@@ -72,7 +72,9 @@ impl Bound {
     /// The bound as a sentence fragment: "between 1 and 3", ">= 0", "= 5".
     pub fn describe(&self) -> String {
         match (&self.min, &self.max) {
-            (Some(a), Some(b)) if a == b && !self.strict_min && !self.strict_max => format!("= {a}"),
+            (Some(a), Some(b)) if a == b && !self.strict_min && !self.strict_max => {
+                format!("= {a}")
+            }
             (Some(a), Some(b)) => format!(
                 "in {}{a}, {b}{}",
                 if self.strict_min { "(" } else { "[" },
@@ -364,8 +366,15 @@ pub struct Plan {
 
 /// Plan sections that later versions of tollgate will run; named so that they are reported as
 /// "not yet supported" instead of "unknown".
-const LATER_SECTIONS: &[&str] =
-    &["models", "drift", "model_checks", "pretrain", "behaviour", "evaluation", "diffs"];
+const LATER_SECTIONS: &[&str] = &[
+    "models",
+    "drift",
+    "model_checks",
+    "pretrain",
+    "behaviour",
+    "evaluation",
+    "diffs",
+];
 
 /// Decode a plan file's text.
 pub fn parse_plan(text: &str) -> Result<Plan, Diagnostics> {
@@ -384,7 +393,10 @@ pub fn parse_suite(text: &str, name: &str) -> Result<SuiteDecl, Diagnostics> {
 }
 
 fn syntax(e: yaml::SyntaxError) -> Diagnostics {
-    Diagnostics(vec![Diagnostic::new(e.pos, format!("YAML syntax error: {}", e.message))])
+    Diagnostics(vec![Diagnostic::new(
+        e.pos,
+        format!("YAML syntax error: {}", e.message),
+    )])
 }
 
 #[derive(Default)]
@@ -414,7 +426,10 @@ impl Decoder {
             NodeKind::Map(m) => Some(m),
             NodeKind::Null => Some(&[]),
             _ => {
-                self.err(node.pos, format!("{what} must be a map, found {}", node.shape()));
+                self.err(
+                    node.pos,
+                    format!("{what} must be a map, found {}", node.shape()),
+                );
                 None
             }
         }
@@ -434,7 +449,10 @@ impl Decoder {
             NodeKind::Str(s) => Some(s.clone()),
             NodeKind::Int(_) | NodeKind::Float(_) | NodeKind::Bool(_) => node.scalar_text(),
             _ => {
-                self.err(node.pos, format!("{what} must be a string, found {}", node.shape()));
+                self.err(
+                    node.pos,
+                    format!("{what} must be a string, found {}", node.shape()),
+                );
                 None
             }
         }
@@ -447,7 +465,10 @@ impl Decoder {
                 (v.len() == items.len()).then_some(v)
             }
             _ => {
-                self.err(node.pos, format!("{what} must be a list of names, found {}", node.shape()));
+                self.err(
+                    node.pos,
+                    format!("{what} must be a list of names, found {}", node.shape()),
+                );
                 None
             }
         }
@@ -460,7 +481,10 @@ impl Decoder {
             NodeKind::Str(s) => Some(Scalar::Str(s.clone())),
             NodeKind::Bool(b) => Some(Scalar::Bool(*b)),
             _ => {
-                self.err(node.pos, format!("{what} must be a single value, found {}", node.shape()));
+                self.err(
+                    node.pos,
+                    format!("{what} must be a single value, found {}", node.shape()),
+                );
                 None
             }
         }
@@ -473,7 +497,10 @@ impl Decoder {
                 (v.len() == items.len()).then_some(v)
             }
             _ => {
-                self.err(node.pos, format!("{what} must be a list of values, found {}", node.shape()));
+                self.err(
+                    node.pos,
+                    format!("{what} must be a list of values, found {}", node.shape()),
+                );
                 None
             }
         }
@@ -484,7 +511,10 @@ impl Decoder {
             NodeKind::Int(i) => Some(*i as f64),
             NodeKind::Float(f) => Some(*f),
             _ => {
-                self.err(node.pos, format!("{what} must be a number, found {}", node.shape()));
+                self.err(
+                    node.pos,
+                    format!("{what} must be a number, found {}", node.shape()),
+                );
                 None
             }
         }
@@ -494,7 +524,10 @@ impl Decoder {
         match &node.kind {
             NodeKind::Bool(b) => Some(*b),
             _ => {
-                self.err(node.pos, format!("{what} must be true or false, found {}", node.shape()));
+                self.err(
+                    node.pos,
+                    format!("{what} must be true or false, found {}", node.shape()),
+                );
                 None
             }
         }
@@ -505,7 +538,10 @@ impl Decoder {
         if (0.0..=1.0).contains(&f) {
             Some(f)
         } else {
-            self.err(node.pos, format!("{what} must be between 0 and 1, found {f}"));
+            self.err(
+                node.pos,
+                format!("{what} must be between 0 and 1, found {f}"),
+            );
             None
         }
     }
@@ -523,9 +559,14 @@ impl Decoder {
 
     fn plan(&mut self, root: &Node) -> Plan {
         let mut plan = Plan::default();
-        let Some(entries) = self.map(root, "the plan") else { return plan };
-        let allowed: Vec<&str> =
-            ["version", "sources", "suites"].iter().chain(LATER_SECTIONS).copied().collect();
+        let Some(entries) = self.map(root, "the plan") else {
+            return plan;
+        };
+        let allowed: Vec<&str> = ["version", "sources", "suites"]
+            .iter()
+            .chain(LATER_SECTIONS)
+            .copied()
+            .collect();
         let mut suites_node = None;
         for (key, value) in entries {
             match key.name.as_str() {
@@ -550,24 +591,31 @@ impl Decoder {
                 _ => self.unknown_key(key, &allowed, "the plan"),
             }
         }
-        if let Some(node) = suites_node {
-            if let Some(items) = self.map(node, "`suites`") {
-                for (k, v) in items {
-                    let suite = self.suite(&k.name, v, true);
-                    match &suite.source {
-                        Some(src) if !plan.sources.iter().any(|s| &s.name == src) => {
-                            let names: Vec<&str> = plan.sources.iter().map(|s| s.name.as_str()).collect();
-                            let mut d = Diagnostic::new(suite.pos, format!("suite `{}` names source `{src}`, which is not declared under `sources`", k.name));
-                            if let Some(s) = suggest(src, names.iter().copied()) {
-                                d = d.with_help(format!("did you mean `{s}`?"));
-                            }
-                            self.diags.push(d);
+        if let Some(node) = suites_node
+            && let Some(items) = self.map(node, "`suites`")
+        {
+            for (k, v) in items {
+                let suite = self.suite(&k.name, v, true);
+                match &suite.source {
+                    Some(src) if !plan.sources.iter().any(|s| &s.name == src) => {
+                        let names: Vec<&str> =
+                            plan.sources.iter().map(|s| s.name.as_str()).collect();
+                        let mut d = Diagnostic::new(
+                            suite.pos,
+                            format!(
+                                "suite `{}` names source `{src}`, which is not declared under `sources`",
+                                k.name
+                            ),
+                        );
+                        if let Some(s) = suggest(src, names.iter().copied()) {
+                            d = d.with_help(format!("did you mean `{s}`?"));
                         }
-                        None => self.err(k.pos, format!("suite `{}` has no `source`", k.name)),
-                        _ => {}
+                        self.diags.push(d);
                     }
-                    plan.suites.push(suite);
+                    None => self.err(k.pos, format!("suite `{}` has no `source`", k.name)),
+                    _ => {}
                 }
+                plan.suites.push(suite);
             }
         }
         plan
@@ -598,12 +646,23 @@ impl Decoder {
                     let name = self.string(v, "`format`")?;
                     src.format = Format::parse(&name);
                     if src.format.is_none() {
-                        self.err(v.pos, format!("unknown format `{name}`: expected csv, parquet, json or arrow"));
+                        self.err(
+                            v.pos,
+                            format!(
+                                "unknown format `{name}`: expected csv, parquet, json or arrow"
+                            ),
+                        );
                     }
                 }
                 "csv" => src.csv = self.csv_options(v)?,
                 "postgres" | "s3" => {
-                    self.err(k.pos, format!("`{}` sources are not yet supported by this version of tollgate", k.name));
+                    self.err(
+                        k.pos,
+                        format!(
+                            "`{}` sources are not yet supported by this version of tollgate",
+                            k.name
+                        ),
+                    );
                     return None;
                 }
                 _ => self.unknown_key(k, KEYS, &format!("source `{}`", key.name)),
@@ -653,16 +712,26 @@ impl Decoder {
             severity: Severity::Error,
             checks: Vec::new(),
         };
-        let Some(entries) = self.map(node, &format!("suite `{name}`")) else { return suite };
+        let Some(entries) = self.map(node, &format!("suite `{name}`")) else {
+            return suite;
+        };
         const KEYS: &[&str] = &[
-            "source", "id_columns", "sample_size", "severity", "table", "columns", "rows", "aggregates",
-            "expectations", "description",
+            "source",
+            "id_columns",
+            "sample_size",
+            "severity",
+            "table",
+            "columns",
+            "rows",
+            "aggregates",
+            "expectations",
+            "description",
         ];
         // Severity first: it is the default of every check in the suite.
-        if let Some((_, v)) = entries.iter().find(|(k, _)| k.name == "severity") {
-            if let Some(s) = self.severity(v) {
-                suite.severity = s;
-            }
+        if let Some((_, v)) = entries.iter().find(|(k, _)| k.name == "severity")
+            && let Some(s) = self.severity(v)
+        {
+            suite.severity = s;
         }
         for (k, v) in entries {
             match k.name.as_str() {
@@ -705,7 +774,9 @@ impl Decoder {
         allow_mostly: bool,
         decl: &mut CheckDecl,
     ) -> Vec<&'a (Key, Node)> {
-        let NodeKind::Map(entries) = &node.kind else { return Vec::new() };
+        let NodeKind::Map(entries) = &node.kind else {
+            return Vec::new();
+        };
         let mut rest = Vec::new();
         for e in entries {
             match e.0.name.as_str() {
@@ -717,7 +788,10 @@ impl Decoder {
                 "mostly" if allow_mostly => decl.mostly = self.fraction(&e.1, "`mostly`"),
                 "mostly" => self.err(
                     e.0.pos,
-                    format!("`{}` is computed over the whole column; `mostly` does not apply", decl.check),
+                    format!(
+                        "`{}` is computed over the whole column; `mostly` does not apply",
+                        decl.check
+                    ),
                 ),
                 _ => rest.push(e),
             }
@@ -725,8 +799,21 @@ impl Decoder {
         rest
     }
 
-    fn bound_from_entries(&mut self, entries: &[&(Key, Node)], check: &str, pos: Pos) -> Option<Bound> {
-        const KEYS: &[&str] = &["between", "at_least", "at_most", "equals", "greater_than", "less_than", "severity"];
+    fn bound_from_entries(
+        &mut self,
+        entries: &[&(Key, Node)],
+        check: &str,
+        pos: Pos,
+    ) -> Option<Bound> {
+        const KEYS: &[&str] = &[
+            "between",
+            "at_least",
+            "at_most",
+            "equals",
+            "greater_than",
+            "less_than",
+            "severity",
+        ];
         let mut b = Bound::default();
         let mut any = false;
         for (k, v) in entries.iter().map(|e| (&e.0, &e.1)) {
@@ -766,7 +853,10 @@ impl Decoder {
             }
         }
         if !any {
-            self.err(pos, format!("`{check}` needs bounds: between, at_least, at_most or equals"));
+            self.err(
+                pos,
+                format!("`{check}` needs bounds: between, at_least, at_most or equals"),
+            );
             return None;
         }
         Some(b)
@@ -777,10 +867,20 @@ impl Decoder {
         match &node.kind {
             NodeKind::Int(_) | NodeKind::Float(_) | NodeKind::Str(_) => {
                 let v = self.scalar(node, "a bound")?;
-                Some(Bound { min: Some(v.clone()), max: Some(v), ..Bound::default() })
+                Some(Bound {
+                    min: Some(v.clone()),
+                    max: Some(v),
+                    ..Bound::default()
+                })
             }
             NodeKind::Seq(_) => {
-                self.err(node.pos, format!("`{}` takes bounds as a map, e.g. `{{ between: [lo, hi] }}`", decl.check));
+                self.err(
+                    node.pos,
+                    format!(
+                        "`{}` takes bounds as a map, e.g. `{{ between: [lo, hi] }}`",
+                        decl.check
+                    ),
+                );
                 None
             }
             NodeKind::Map(_) => {
@@ -788,7 +888,10 @@ impl Decoder {
                 self.bound_from_entries(&rest, decl.check, node.pos)
             }
             _ => {
-                self.err(node.pos, format!("`{}` needs bounds, found {}", decl.check, node.shape()));
+                self.err(
+                    node.pos,
+                    format!("`{}` needs bounds, found {}", decl.check, node.shape()),
+                );
                 None
             }
         }
@@ -830,7 +933,9 @@ impl Decoder {
     }
 
     fn table(&mut self, node: &Node, suite: &mut SuiteDecl) {
-        let Some(entries) = self.map(node, "`table`") else { return };
+        let Some(entries) = self.map(node, "`table`") else {
+            return;
+        };
         let allowed: Vec<&str> = catalog::names(Scope::Table).collect();
         for (k, v) in entries {
             let mut decl = new_decl(k, suite.severity);
@@ -850,17 +955,21 @@ impl Decoder {
                 "unique" => {
                     decl.check = "unique";
                     let (main, _) = self.main_value(v, "columns", &mut decl, false, &[]);
-                    main.and_then(|m| self.strings(m, "`unique` columns")).map(|cols| {
-                        decl.columns_hint(&cols);
-                        CheckKind::CompoundUnique(cols)
-                    })
+                    main.and_then(|m| self.strings(m, "`unique` columns"))
+                        .map(|cols| {
+                            decl.columns_hint(&cols);
+                            CheckKind::CompoundUnique(cols)
+                        })
                 }
                 _ => {
                     let mut d = Diagnostic::new(k.pos, format!("unknown table check `{}`", k.name));
                     if let Some(s) = suggest(&k.name, allowed.iter().copied()) {
                         d = d.with_help(format!("did you mean `{s}`?"));
                     } else if catalog::names(Scope::Column).any(|c| c == k.name) {
-                        d = d.with_help(format!("`{}` is a column check: write it under `columns: {{NAME: ...}}`", k.name));
+                        d = d.with_help(format!(
+                            "`{}` is a column check: write it under `columns: {{NAME: ...}}`",
+                            k.name
+                        ));
                     } else {
                         d = d.with_help(format!("table checks: {}", allowed.join(", ")));
                     }
@@ -878,7 +987,12 @@ impl Decoder {
     fn columns_check(&mut self, node: &Node, decl: &mut CheckDecl) -> Option<CheckKind> {
         if let NodeKind::Seq(_) = node.kind {
             let cols = self.strings(node, "`columns`")?;
-            return Some(CheckKind::Columns { exact: Some(cols), include: vec![], exclude: vec![], ordered: false });
+            return Some(CheckKind::Columns {
+                exact: Some(cols),
+                include: vec![],
+                exclude: vec![],
+                ordered: false,
+            });
         }
         let rest = self.common(node, false, decl);
         let (mut exact, mut include, mut exclude, mut ordered) = (None, vec![], vec![], false);
@@ -888,17 +1002,28 @@ impl Decoder {
                 "include" => include = self.strings(v, "`include`").unwrap_or_default(),
                 "exclude" => exclude = self.strings(v, "`exclude`").unwrap_or_default(),
                 "ordered" => ordered = self.boolean(v, "`ordered`").unwrap_or(false),
-                _ => self.unknown_key(k, &["exact", "include", "exclude", "ordered", "severity"], "`columns`"),
+                _ => self.unknown_key(
+                    k,
+                    &["exact", "include", "exclude", "ordered", "severity"],
+                    "`columns`",
+                ),
             }
         }
         if ordered && exact.is_none() {
             self.err(node.pos, "`ordered: true` needs the `exact` list");
         }
-        Some(CheckKind::Columns { exact, include, exclude, ordered })
+        Some(CheckKind::Columns {
+            exact,
+            include,
+            exclude,
+            ordered,
+        })
     }
 
     fn column(&mut self, col: &Key, node: &Node, suite: &mut SuiteDecl) {
-        let Some(entries) = self.map(node, &format!("the checks of column `{}`", col.name)) else { return };
+        let Some(entries) = self.map(node, &format!("the checks of column `{}`", col.name)) else {
+            return;
+        };
         let allowed: Vec<&str> = catalog::names(Scope::Column).collect();
         for (k, v) in entries {
             let Some(&name) = allowed.iter().find(|n| **n == k.name) else {
@@ -921,22 +1046,44 @@ impl Decoder {
         }
     }
 
-    fn flag(&mut self, v: &Node, decl: &mut CheckDecl, extra: &[&str]) -> Option<Vec<(String, Node)>> {
+    fn flag(
+        &mut self,
+        v: &Node,
+        decl: &mut CheckDecl,
+        extra: &[&str],
+    ) -> Option<Vec<(String, Node)>> {
         match &v.kind {
             NodeKind::Bool(true) => Some(Vec::new()),
             NodeKind::Bool(false) => None,
             NodeKind::Map(_) => {
                 let (_, others) = self.main_value(v, "-", decl, true, extra);
-                Some(others.into_iter().map(|(k, n)| (k.name.clone(), n.clone())).collect())
+                Some(
+                    others
+                        .into_iter()
+                        .map(|(k, n)| (k.name.clone(), n.clone()))
+                        .collect(),
+                )
             }
             _ => {
-                self.err(v.pos, format!("`{}` takes `true` or a map of options, found {}", decl.check, v.shape()));
+                self.err(
+                    v.pos,
+                    format!(
+                        "`{}` takes `true` or a map of options, found {}",
+                        decl.check,
+                        v.shape()
+                    ),
+                );
                 None
             }
         }
     }
 
-    fn column_check(&mut self, name: &'static str, v: &Node, decl: &mut CheckDecl) -> Option<CheckKind> {
+    fn column_check(
+        &mut self,
+        name: &'static str,
+        v: &Node,
+        decl: &mut CheckDecl,
+    ) -> Option<CheckKind> {
         Some(match name {
             "type" => {
                 let (main, _) = self.main_value(v, "name", decl, false, &[]);
@@ -969,9 +1116,24 @@ impl Decoder {
                         match k.name.as_str() {
                             "min" => b.min = self.scalar(n, "`min`"),
                             "max" => b.max = self.scalar(n, "`max`"),
-                            "strict_min" => b.strict_min = self.boolean(n, "`strict_min`").unwrap_or(false),
-                            "strict_max" => b.strict_max = self.boolean(n, "`strict_max`").unwrap_or(false),
-                            _ => self.unknown_key(k, &["min", "max", "strict_min", "strict_max", "mostly", "severity"], "`between`"),
+                            "strict_min" => {
+                                b.strict_min = self.boolean(n, "`strict_min`").unwrap_or(false)
+                            }
+                            "strict_max" => {
+                                b.strict_max = self.boolean(n, "`strict_max`").unwrap_or(false)
+                            }
+                            _ => self.unknown_key(
+                                k,
+                                &[
+                                    "min",
+                                    "max",
+                                    "strict_min",
+                                    "strict_max",
+                                    "mostly",
+                                    "severity",
+                                ],
+                                "`between`",
+                            ),
                         }
                     }
                     if b.min.is_none() && b.max.is_none() {
@@ -987,7 +1149,11 @@ impl Decoder {
             "in_set" | "not_in_set" => {
                 let (main, _) = self.main_value(v, "values", decl, true, &[]);
                 let values = self.scalars(main?, &format!("`{name}`"))?;
-                if name == "in_set" { CheckKind::InSet(values) } else { CheckKind::NotInSet(values) }
+                if name == "in_set" {
+                    CheckKind::InSet(values)
+                } else {
+                    CheckKind::NotInSet(values)
+                }
             }
             "matches" | "not_matches" => {
                 let (main, _) = self.main_value(v, "regex", decl, true, &[]);
@@ -995,12 +1161,17 @@ impl Decoder {
                 let re = self.string(main, "`regex`")?;
                 if let Err(e) = regex_syntax_check(&re) {
                     self.diags.push(
-                        Diagnostic::new(main.pos, format!("invalid regex `{re}`: {e}"))
-                            .with_help("tollgate uses Rust regex syntax (no look-around or back-references)"),
+                        Diagnostic::new(main.pos, format!("invalid regex `{re}`: {e}")).with_help(
+                            "tollgate uses Rust regex syntax (no look-around or back-references)",
+                        ),
                     );
                     return None;
                 }
-                if name == "matches" { CheckKind::Matches(re) } else { CheckKind::NotMatches(re) }
+                if name == "matches" {
+                    CheckKind::Matches(re)
+                } else {
+                    CheckKind::NotMatches(re)
+                }
             }
             "length" => CheckKind::Length(self.bound(v, decl, true)?),
             "increasing" | "decreasing" => {
@@ -1009,7 +1180,11 @@ impl Decoder {
                 for (_, n) in &opts {
                     strict = self.boolean(n, "`strict`").unwrap_or(false);
                 }
-                if name == "increasing" { CheckKind::Increasing { strict } } else { CheckKind::Decreasing { strict } }
+                if name == "increasing" {
+                    CheckKind::Increasing { strict }
+                } else {
+                    CheckKind::Decreasing { strict }
+                }
             }
             "date_format" => {
                 let (main, _) = self.main_value(v, "format", decl, true, &[]);
@@ -1033,8 +1208,19 @@ impl Decoder {
                         }
                         continue;
                     }
-                    let Some(q) = k.name.parse::<f64>().ok().filter(|q| (0.0..=1.0).contains(q)) else {
-                        self.err(k.pos, format!("`quantiles` keys are quantiles between 0 and 1, found `{}`", k.name));
+                    let Some(q) = k
+                        .name
+                        .parse::<f64>()
+                        .ok()
+                        .filter(|q| (0.0..=1.0).contains(q))
+                    else {
+                        self.err(
+                            k.pos,
+                            format!(
+                                "`quantiles` keys are quantiles between 0 and 1, found `{}`",
+                                k.name
+                            ),
+                        );
                         continue;
                     };
                     let mut sub = decl.clone();
@@ -1043,7 +1229,10 @@ impl Decoder {
                     }
                 }
                 if qs.is_empty() {
-                    self.err(v.pos, "`quantiles` needs at least one `QUANTILE: {bounds}` entry");
+                    self.err(
+                        v.pos,
+                        "`quantiles` needs at least one `QUANTILE: {bounds}` entry",
+                    );
                     return None;
                 }
                 CheckKind::Quantiles(qs)
@@ -1066,24 +1255,39 @@ impl Decoder {
                         "contain" => SetMode::Contain,
                         "equals" => SetMode::Equals,
                         _ => {
-                            self.unknown_key(k, &["in", "contain", "equals", "severity"], "`distinct_values`");
+                            self.unknown_key(
+                                k,
+                                &["in", "contain", "equals", "severity"],
+                                "`distinct_values`",
+                            );
                             continue;
                         }
                     };
                     if found.is_some() {
-                        self.err(k.pos, "`distinct_values` takes one of `in`, `contain` or `equals`");
+                        self.err(
+                            k.pos,
+                            "`distinct_values` takes one of `in`, `contain` or `equals`",
+                        );
                         continue;
                     }
                     found = Some((mode, self.scalars(n, "`distinct_values`")?));
                 }
                 let Some((mode, values)) = found else {
-                    self.err(v.pos, "`distinct_values` needs one of `in`, `contain` or `equals`");
+                    self.err(
+                        v.pos,
+                        "`distinct_values` needs one of `in`, `contain` or `equals`",
+                    );
                     return None;
                 };
                 CheckKind::DistinctValues { mode, values }
             }
             _ => {
-                self.err(decl.pos, format!("check `{name}` is in the catalogue but has no decoder (a tollgate bug)"));
+                self.err(
+                    decl.pos,
+                    format!(
+                        "check `{name}` is in the catalogue but has no decoder (a tollgate bug)"
+                    ),
+                );
                 return None;
             }
         })
@@ -1091,12 +1295,17 @@ impl Decoder {
 
     fn rows(&mut self, node: &Node, suite: &mut SuiteDecl) {
         let NodeKind::Seq(items) = &node.kind else {
-            self.err(node.pos, format!("`rows` must be a list of checks, found {}", node.shape()));
+            self.err(
+                node.pos,
+                format!("`rows` must be a list of checks, found {}", node.shape()),
+            );
             return;
         };
         let kinds: Vec<&str> = catalog::names(Scope::Row).collect();
         for item in items {
-            let Some(entries) = self.map(item, "a row check") else { continue };
+            let Some(entries) = self.map(item, "a row check") else {
+                continue;
+            };
             let mut decl = CheckDecl {
                 check: "condition",
                 pos: item.pos,
@@ -1132,10 +1341,15 @@ impl Decoder {
                     decl.kind = kind;
                     suite.checks.push(decl);
                 }
-                None if !entries.iter().any(|(k, _)| kinds.contains(&k.name.as_str())) => self.err(
-                    item.pos,
-                    "a row check needs one of `condition`, `compare`, `equal`, `sum_equals`",
-                ),
+                None if !entries
+                    .iter()
+                    .any(|(k, _)| kinds.contains(&k.name.as_str())) =>
+                {
+                    self.err(
+                        item.pos,
+                        "a row check needs one of `condition`, `compare`, `equal`, `sum_equals`",
+                    )
+                }
                 None => {}
             }
         }
@@ -1151,7 +1365,10 @@ impl Decoder {
                 decl.check = "compare";
                 let parts = self.strings(v, "`compare`")?;
                 let [left, op, right] = parts.as_slice() else {
-                    self.err(v.pos, "`compare` takes [left, op, right], e.g. [end, '>=', start]");
+                    self.err(
+                        v.pos,
+                        "`compare` takes [left, op, right], e.g. [end, '>=', start]",
+                    );
                     return None;
                 };
                 let op = match op.as_str() {
@@ -1162,11 +1379,18 @@ impl Decoder {
                     "=" | "==" => CompareOp::Eq,
                     "!=" | "<>" => CompareOp::Ne,
                     _ => {
-                        self.err(v.pos, format!("unknown operator `{op}`: expected one of > >= < <= = !="));
+                        self.err(
+                            v.pos,
+                            format!("unknown operator `{op}`: expected one of > >= < <= = !="),
+                        );
                         return None;
                     }
                 };
-                Some(CheckKind::Compare { left: left.clone(), op, right: right.clone() })
+                Some(CheckKind::Compare {
+                    left: left.clone(),
+                    op,
+                    right: right.clone(),
+                })
             }
             "equal" => {
                 decl.check = "equal";
@@ -1175,7 +1399,11 @@ impl Decoder {
                     self.err(v.pos, "`equal` takes two column names");
                     return None;
                 };
-                Some(CheckKind::Compare { left: left.clone(), op: CompareOp::Eq, right: right.clone() })
+                Some(CheckKind::Compare {
+                    left: left.clone(),
+                    op: CompareOp::Eq,
+                    right: right.clone(),
+                })
             }
             "sum_equals" => {
                 decl.check = "sum_equals";
@@ -1189,7 +1417,9 @@ impl Decoder {
                     }
                 }
                 match (columns, total) {
-                    (Some(columns), Some(total)) if !columns.is_empty() => Some(CheckKind::SumEquals { columns, total }),
+                    (Some(columns), Some(total)) if !columns.is_empty() => {
+                        Some(CheckKind::SumEquals { columns, total })
+                    }
                     _ => {
                         self.err(v.pos, "`sum_equals` needs `columns` (a list) and `total`");
                         None
@@ -1202,7 +1432,10 @@ impl Decoder {
 
     fn aggregates(&mut self, node: &Node, suite: &mut SuiteDecl) {
         let NodeKind::Seq(items) = &node.kind else {
-            self.err(node.pos, format!("`aggregates` must be a list, found {}", node.shape()));
+            self.err(
+                node.pos,
+                format!("`aggregates` must be a list, found {}", node.shape()),
+            );
             return;
         };
         for item in items {
@@ -1215,7 +1448,9 @@ impl Decoder {
                 severity: suite.severity,
                 name: None,
             };
-            let Some(entries) = self.map(item, "an aggregate check") else { continue };
+            let Some(entries) = self.map(item, "an aggregate check") else {
+                continue;
+            };
             let mut sql = None;
             let mut rest = Vec::new();
             for e in entries {
@@ -1262,7 +1497,14 @@ fn new_decl(k: &Key, severity: Severity) -> CheckDecl {
 /// Compile the regex now so that plan errors are found before any data is read; DataFusion's
 /// regex functions use the same `regex` crate, so the syntax is the same.
 fn regex_syntax_check(re: &str) -> Result<(), String> {
-    regex::Regex::new(re).map(|_| ()).map_err(|e| e.to_string().lines().last().unwrap_or("invalid").trim().to_string())
+    regex::Regex::new(re).map(|_| ()).map_err(|e| {
+        e.to_string()
+            .lines()
+            .last()
+            .unwrap_or("invalid")
+            .trim()
+            .to_string()
+    })
 }
 
 /// Suites grouped by source name, in plan order (helper for runners).

@@ -104,10 +104,16 @@ pub fn parse(text: &str) -> Result<Node, SyntaxError> {
     let mut documents = 0;
     while let Some(next) = parser.next_event() {
         let (event, span) = next.map_err(|e| SyntaxError {
-            pos: Pos { line: e.marker().line(), col: e.marker().col() + 1 },
+            pos: Pos {
+                line: e.marker().line(),
+                col: e.marker().col() + 1,
+            },
             message: e.info().to_string(),
         })?;
-        let pos = Pos { line: span.start.line(), col: span.start.col() + 1 };
+        let pos = Pos {
+            line: span.start.line(),
+            col: span.start.col() + 1,
+        };
         let done: Option<(Node, usize)> = match event {
             Event::StreamStart | Event::StreamEnd | Event::Nothing | Event::DocumentEnd => None,
             Event::DocumentStart(_) => {
@@ -126,8 +132,17 @@ pub fn parse(text: &str) -> Result<Node, SyntaxError> {
                     .rev()
                     .find(|(a, _)| *a == id)
                     .map(|(_, n)| n.clone())
-                    .ok_or_else(|| SyntaxError { pos, message: "unknown alias".into() })?;
-                Some((Node { pos, kind: node.kind }, 0))
+                    .ok_or_else(|| SyntaxError {
+                        pos,
+                        message: "unknown alias".into(),
+                    })?;
+                Some((
+                    Node {
+                        pos,
+                        kind: node.kind,
+                    },
+                    0,
+                ))
             }
             Event::Scalar(value, style, anchor, tag) => {
                 let kind = if style == ScalarStyle::Plain && tag.is_none() {
@@ -138,20 +153,42 @@ pub fn parse(text: &str) -> Result<Node, SyntaxError> {
                 Some((Node { pos, kind }, anchor))
             }
             Event::SequenceStart(anchor, _) => {
-                stack.push(Frame::Seq { pos, anchor, items: Vec::new() });
+                stack.push(Frame::Seq {
+                    pos,
+                    anchor,
+                    items: Vec::new(),
+                });
                 None
             }
             Event::MappingStart(anchor, _) => {
-                stack.push(Frame::Map { pos, anchor, entries: Vec::new(), key: None });
+                stack.push(Frame::Map {
+                    pos,
+                    anchor,
+                    entries: Vec::new(),
+                    key: None,
+                });
                 None
             }
             Event::SequenceEnd | Event::MappingEnd => match stack.pop() {
-                Some(Frame::Seq { pos, anchor, items }) => {
-                    Some((Node { pos, kind: NodeKind::Seq(items) }, anchor))
-                }
-                Some(Frame::Map { pos, anchor, entries, .. }) => {
-                    Some((Node { pos, kind: NodeKind::Map(entries) }, anchor))
-                }
+                Some(Frame::Seq { pos, anchor, items }) => Some((
+                    Node {
+                        pos,
+                        kind: NodeKind::Seq(items),
+                    },
+                    anchor,
+                )),
+                Some(Frame::Map {
+                    pos,
+                    anchor,
+                    entries,
+                    ..
+                }) => Some((
+                    Node {
+                        pos,
+                        kind: NodeKind::Map(entries),
+                    },
+                    anchor,
+                )),
                 None => None,
             },
         };
@@ -186,19 +223,34 @@ pub fn parse(text: &str) -> Result<Node, SyntaxError> {
                                 ),
                             });
                         }
-                        *key = Some(Key { name, pos: node.pos });
+                        *key = Some(Key {
+                            name,
+                            pos: node.pos,
+                        });
                     }
                     Some(k) => entries.push((k, node)),
                 },
             }
         }
     }
-    Ok(root.unwrap_or(Node { pos: Pos { line: 1, col: 1 }, kind: NodeKind::Null }))
+    Ok(root.unwrap_or(Node {
+        pos: Pos { line: 1, col: 1 },
+        kind: NodeKind::Null,
+    }))
 }
 
 enum Frame {
-    Seq { pos: Pos, anchor: usize, items: Vec<Node> },
-    Map { pos: Pos, anchor: usize, entries: Vec<(Key, Node)>, key: Option<Key> },
+    Seq {
+        pos: Pos,
+        anchor: usize,
+        items: Vec<Node>,
+    },
+    Map {
+        pos: Pos,
+        anchor: usize,
+        entries: Vec<(Key, Node)>,
+        key: Option<Key>,
+    },
 }
 
 /// YAML 1.2 core schema resolution of a plain scalar.
@@ -215,23 +267,24 @@ fn resolve_plain(s: &str) -> NodeKind {
         _ => {}
     }
     let digits = s.strip_prefix(['-', '+']).unwrap_or(s);
-    if !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) {
-        if let Ok(i) = s.parse::<i64>() {
-            return NodeKind::Int(i);
-        }
+    if !digits.is_empty()
+        && digits.bytes().all(|b| b.is_ascii_digit())
+        && let Ok(i) = s.parse::<i64>()
+    {
+        return NodeKind::Int(i);
     }
-    if let Some(hex) = s.strip_prefix("0x") {
-        if let Ok(i) = i64::from_str_radix(hex, 16) {
-            return NodeKind::Int(i);
-        }
+    if let Some(hex) = s.strip_prefix("0x")
+        && let Ok(i) = i64::from_str_radix(hex, 16)
+    {
+        return NodeKind::Int(i);
     }
     let looks_numeric = digits.starts_with(|c: char| c.is_ascii_digit() || c == '.')
-        && digits.bytes().all(|b| b.is_ascii_digit() || matches!(b, b'.' | b'e' | b'E' | b'-' | b'+'))
+        && digits
+            .bytes()
+            .all(|b| b.is_ascii_digit() || matches!(b, b'.' | b'e' | b'E' | b'-' | b'+'))
         && digits.bytes().any(|b| b.is_ascii_digit());
-    if looks_numeric {
-        if let Ok(f) = s.parse::<f64>() {
-            return NodeKind::Float(f);
-        }
+    if looks_numeric && let Ok(f) = s.parse::<f64>() {
+        return NodeKind::Float(f);
     }
     NodeKind::Str(s.to_string())
 }
@@ -242,8 +295,11 @@ mod tests {
 
     #[test]
     fn scalars_resolve_by_core_schema() {
-        let n = parse("a: 1\nb: 1.5\nc: true\nd: ~\ne: '1'\nf: 2025-01-01\ng: -3\nh: 1e3\n").unwrap();
-        let NodeKind::Map(m) = n.kind else { panic!("not a map") };
+        let n =
+            parse("a: 1\nb: 1.5\nc: true\nd: ~\ne: '1'\nf: 2025-01-01\ng: -3\nh: 1e3\n").unwrap();
+        let NodeKind::Map(m) = n.kind else {
+            panic!("not a map")
+        };
         let kinds: Vec<_> = m.iter().map(|(_, v)| v.kind.clone()).collect();
         assert_eq!(
             kinds,
@@ -263,9 +319,13 @@ mod tests {
     #[test]
     fn positions_are_one_based() {
         let n = parse("top:\n  inner: [1, 2]\n").unwrap();
-        let NodeKind::Map(m) = n.kind else { panic!("not a map") };
+        let NodeKind::Map(m) = n.kind else {
+            panic!("not a map")
+        };
         assert_eq!(m[0].0.pos, Pos { line: 1, col: 1 });
-        let NodeKind::Map(inner) = &m[0].1.kind else { panic!("not a map") };
+        let NodeKind::Map(inner) = &m[0].1.kind else {
+            panic!("not a map")
+        };
         assert_eq!(inner[0].0.pos, Pos { line: 2, col: 3 });
         assert_eq!(inner[0].1.pos, Pos { line: 2, col: 10 });
     }
@@ -286,8 +346,12 @@ mod tests {
     #[test]
     fn anchors_and_aliases_copy_values() {
         let n = parse("a: &x [1]\nb: *x\n").unwrap();
-        let NodeKind::Map(m) = n.kind else { panic!("not a map") };
-        let NodeKind::Seq(items) = &m[1].1.kind else { panic!("not a list") };
+        let NodeKind::Map(m) = n.kind else {
+            panic!("not a map")
+        };
+        let NodeKind::Seq(items) = &m[1].1.kind else {
+            panic!("not a list")
+        };
         assert_eq!(items.len(), 1);
         assert_eq!(items[0].kind, NodeKind::Int(1));
     }

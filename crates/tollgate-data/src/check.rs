@@ -33,6 +33,9 @@ pub struct Planned {
     pub show: Vec<String>,
     /// Own query runs on the ordered (single-partition) session.
     pub ordered: bool,
+    /// The relation failing rows are selected from, when not the row-numbered source
+    /// (it may refer to `numbered`).
+    pub failing_from: Option<String>,
 }
 
 /// A check that cannot be evaluated on this data: becomes a finding with status `error`.
@@ -48,7 +51,10 @@ fn column<'a>(schema: &'a Schema, name: &str) -> Result<&'a DataType, Unfit> {
 /// The message for a column the data lacks: the columns it has and the nearest name.
 pub fn missing_column(schema: &Schema, name: &str) -> Unfit {
     let names: Vec<&str> = schema.fields().iter().map(|f| f.name().as_str()).collect();
-    let mut msg = format!("column `{name}` is not in the data; its columns are: {}", names.join(", "));
+    let mut msg = format!(
+        "column `{name}` is not in the data; its columns are: {}",
+        names.join(", ")
+    );
     if let Some(s) = suggest(name, names.iter().copied()) {
         msg.push_str(&format!(" (did you mean `{s}`?)"));
     }
@@ -56,7 +62,7 @@ pub fn missing_column(schema: &Schema, name: &str) -> Unfit {
 }
 
 fn string_only(check: &str, name: &str, dt: &DataType) -> Result<(), Unfit> {
-    if sql::is_string(dt) {
+    if sql::is_string(dt) || dt.is_null() {
         Ok(())
     } else {
         Err(Unfit(format!(
@@ -67,17 +73,29 @@ fn string_only(check: &str, name: &str, dt: &DataType) -> Result<(), Unfit> {
 }
 
 fn in_list(values: &[Scalar], dt: &DataType) -> String {
-    values.iter().map(|v| lit(v, dt)).collect::<Vec<_>>().join(", ")
+    values
+        .iter()
+        .map(|v| lit(v, dt))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// SQL predicate: TRUE when a non-null value is outside the bound.
 fn outside(c: &str, b: &Bound, dt: &DataType) -> String {
     let mut parts = Vec::new();
     if let Some(min) = &b.min {
-        parts.push(format!("{c} {} {}", if b.strict_min { "<=" } else { "<" }, lit(min, dt)));
+        parts.push(format!(
+            "{c} {} {}",
+            if b.strict_min { "<=" } else { "<" },
+            lit(min, dt)
+        ));
     }
     if let Some(max) = &b.max {
-        parts.push(format!("{c} {} {}", if b.strict_max { ">=" } else { ">" }, lit(max, dt)));
+        parts.push(format!(
+            "{c} {} {}",
+            if b.strict_max { ">=" } else { ">" },
+            lit(max, dt)
+        ));
     }
     if sql::is_float(dt) {
         parts.push(format!("isnan({c})"));
@@ -93,7 +111,10 @@ pub fn plan(decl: &CheckDecl, schema: &Schema, pinned: Option<&str>) -> Result<P
     let mut p = Planned::default();
     let col = decl.column.as_deref();
     let value_check = |p: &mut Planned, name: &str, bad: String| {
-        p.metrics = vec![Metric::NonNull(name.to_string()), Metric::CountWhere(bad.clone())];
+        p.metrics = vec![
+            Metric::NonNull(name.to_string()),
+            Metric::CountWhere(bad.clone()),
+        ];
         p.failing = Some(bad);
         p.show = vec![name.to_string()];
     };
@@ -104,7 +125,10 @@ pub fn plan(decl: &CheckDecl, schema: &Schema, pinned: Option<&str>) -> Result<P
             let c = col.unwrap_or_default();
             column(schema, c)?;
             if sql::type_rule(name).is_none() {
-                let mut msg = format!("unknown type `{name}`; types: {}", sql::TYPE_NAMES.join(", "));
+                let mut msg = format!(
+                    "unknown type `{name}`; types: {}",
+                    sql::TYPE_NAMES.join(", ")
+                );
                 if let Some(s) = suggest(name, sql::TYPE_NAMES.iter().copied()) {
                     msg.push_str(&format!(" (did you mean `{s}`?)"));
                 }
@@ -113,7 +137,10 @@ pub fn plan(decl: &CheckDecl, schema: &Schema, pinned: Option<&str>) -> Result<P
             if pinned.is_some() {
                 let raw = raw_name(c);
                 let bad = format!("{} IS NOT NULL AND {} IS NULL", ident(&raw), ident(c));
-                p.metrics = vec![Metric::NonNull(raw.clone()), Metric::CountWhere(bad.clone())];
+                p.metrics = vec![
+                    Metric::NonNull(raw.clone()),
+                    Metric::CountWhere(bad.clone()),
+                ];
                 p.failing = Some(bad);
                 p.show = vec![raw];
             }
@@ -146,10 +173,17 @@ pub fn plan(decl: &CheckDecl, schema: &Schema, pinned: Option<&str>) -> Result<P
             for c in cols {
                 column(schema, c)?;
             }
-            let all_null = cols.iter().map(|c| format!("{} IS NULL", ident(c))).collect::<Vec<_>>().join(" AND ");
+            let all_null = cols
+                .iter()
+                .map(|c| format!("{} IS NULL", ident(c)))
+                .collect::<Vec<_>>()
+                .join(" AND ");
             let list = cols.iter().map(|c| ident(c)).collect::<Vec<_>>().join(", ");
             let element = format!("NOT ({all_null})");
-            p.metrics = vec![Metric::CountWhere(element.clone()), Metric::DistinctTuple(cols.clone())];
+            p.metrics = vec![
+                Metric::CountWhere(element.clone()),
+                Metric::DistinctTuple(cols.clone()),
+            ];
             p.window = Some(format!("count(*) OVER (PARTITION BY {list})"));
             p.failing = Some(format!("{element} AND {DUPS} > 1"));
             p.exact_count = Some(format!(
@@ -173,9 +207,18 @@ pub fn plan(decl: &CheckDecl, schema: &Schema, pinned: Option<&str>) -> Result<P
             }
             let negate = matches!(decl.kind, CheckKind::InSet(_));
             let bad = if values.is_empty() {
-                if negate { "TRUE".to_string() } else { "FALSE".to_string() }
+                if negate {
+                    "TRUE".to_string()
+                } else {
+                    "FALSE".to_string()
+                }
             } else {
-                format!("{} {}IN ({})", ident(c), if negate { "NOT " } else { "" }, in_list(values, dt))
+                format!(
+                    "{} {}IN ({})",
+                    ident(c),
+                    if negate { "NOT " } else { "" },
+                    in_list(values, dt)
+                )
             };
             value_check(&mut p, c, bad);
         }
@@ -183,27 +226,60 @@ pub fn plan(decl: &CheckDecl, schema: &Schema, pinned: Option<&str>) -> Result<P
             let c = col.unwrap_or_default();
             let dt = column(schema, c)?;
             string_only(decl.check, c, dt)?;
-            let negate = if matches!(decl.kind, CheckKind::Matches(_)) { "NOT " } else { "" };
-            value_check(&mut p, c, format!("{negate}regexp_like(CAST({} AS VARCHAR), {})", ident(c), sql::string_lit(re)));
+            let negate = if matches!(decl.kind, CheckKind::Matches(_)) {
+                "NOT "
+            } else {
+                ""
+            };
+            value_check(
+                &mut p,
+                c,
+                format!(
+                    "{negate}regexp_like(CAST({} AS VARCHAR), {})",
+                    ident(c),
+                    sql::string_lit(re)
+                ),
+            );
         }
         CheckKind::Length(b) => {
             let c = col.unwrap_or_default();
             let dt = column(schema, c)?;
             string_only("length", c, dt)?;
-            value_check(&mut p, c, outside(&format!("character_length(CAST({} AS VARCHAR))", ident(c)), b, &DataType::Int64));
+            value_check(
+                &mut p,
+                c,
+                outside(
+                    &format!("character_length(CAST({} AS VARCHAR))", ident(c)),
+                    b,
+                    &DataType::Int64,
+                ),
+            );
         }
         CheckKind::DateFormat(fmt) => {
             let c = col.unwrap_or_default();
             let dt = column(schema, c)?;
             string_only("date_format", c, dt)?;
             crate::udf::validate_format(fmt).map_err(Unfit)?;
-            value_check(&mut p, c, format!("NOT tg_parses_datetime(CAST({} AS VARCHAR), {})", ident(c), sql::string_lit(fmt)));
+            value_check(
+                &mut p,
+                c,
+                format!(
+                    "NOT tg_parses_datetime(CAST({} AS VARCHAR), {})",
+                    ident(c),
+                    sql::string_lit(fmt)
+                ),
+            );
         }
         CheckKind::Increasing { strict } | CheckKind::Decreasing { strict } => {
             let c = col.unwrap_or_default();
             let dt = column(schema, c)?;
-            if !(sql::is_numeric(dt) || sql::is_temporal(dt) || sql::is_string(dt)) {
-                return Err(Unfit(format!("`{}` needs an ordered type; `{c}` is {}", decl.check, sql::type_name(dt))));
+            if !(sql::is_numeric(dt) || sql::is_temporal(dt) || sql::is_string(dt) || dt.is_null())
+            {
+                return Err(Unfit(format!(
+                    "`{}` needs an ordered type; `{c}` is {}",
+                    decl.check,
+                    sql::type_name(dt)
+                )));
             }
             let up = matches!(decl.kind, CheckKind::Increasing { .. });
             let op = match (up, strict) {
@@ -214,17 +290,25 @@ pub fn plan(decl: &CheckDecl, schema: &Schema, pinned: Option<&str>) -> Result<P
             };
             let bad = format!("__tg_prev IS NOT NULL AND {} {op} __tg_prev", ident(c));
             let inner = format!(
-                "SELECT {c}, lag({c}) OVER (ORDER BY {ROW}) AS __tg_prev FROM numbered WHERE {c} IS NOT NULL",
+                "SELECT *, lag({c}) OVER (ORDER BY {ROW}) AS __tg_prev FROM numbered WHERE {c} IS NOT NULL",
                 c = ident(c)
             );
-            p.own_query = Some(format!("SELECT count(*), sum(CASE WHEN {bad} THEN 1 ELSE 0 END) FROM ({inner})"));
+            p.own_query = Some(format!(
+                "SELECT count(*), sum(CASE WHEN {bad} THEN 1 ELSE 0 END) FROM ({inner})"
+            ));
+            p.failing = Some(bad);
+            p.failing_from = Some(inner);
             p.ordered = true;
             p.show = vec![c.into()];
         }
         CheckKind::Min(_) | CheckKind::Max(_) => {
             let c = col.unwrap_or_default();
             let dt = column(schema, c)?;
-            let m = if matches!(decl.kind, CheckKind::Min(_)) { Metric::Min(c.into()) } else { Metric::Max(c.into()) };
+            let m = match decl.kind {
+                _ if dt.is_null() => Metric::Nothing,
+                CheckKind::Min(_) => Metric::Min(c.into()),
+                _ => Metric::Max(c.into()),
+            };
             if let CheckKind::Min(b) | CheckKind::Max(b) = &decl.kind {
                 for v in [&b.min, &b.max].into_iter().flatten() {
                     check_literal(v, dt, c)?;
@@ -232,19 +316,39 @@ pub fn plan(decl: &CheckDecl, schema: &Schema, pinned: Option<&str>) -> Result<P
             }
             p.metrics = vec![m];
         }
-        CheckKind::Mean(_) | CheckKind::Median(_) | CheckKind::Stdev(_) | CheckKind::Sum(_) | CheckKind::Quantiles(_) => {
+        CheckKind::Mean(_)
+        | CheckKind::Median(_)
+        | CheckKind::Stdev(_)
+        | CheckKind::Sum(_)
+        | CheckKind::Quantiles(_) => {
             let c = col.unwrap_or_default();
             let dt = column(schema, c)?;
-            if !sql::is_numeric(dt) && !matches!(dt, DataType::Boolean) {
-                return Err(Unfit(format!("`{}` needs a numeric column; `{c}` is {}", decl.check, sql::type_name(dt))));
+            if !sql::is_numeric(dt) && !matches!(dt, DataType::Boolean | DataType::Null) {
+                return Err(Unfit(format!(
+                    "`{}` needs a numeric column; `{c}` is {}",
+                    decl.check,
+                    sql::type_name(dt)
+                )));
             }
             let cc = c.to_string();
+            if dt.is_null() {
+                let n = if let CheckKind::Quantiles(qs) = &decl.kind {
+                    qs.len()
+                } else {
+                    1
+                };
+                p.metrics = vec![Metric::Nothing; n];
+                return Ok(p);
+            }
             p.metrics = match &decl.kind {
                 CheckKind::Mean(_) => vec![Metric::Mean(cc)],
                 CheckKind::Median(_) => vec![Metric::Median(cc)],
                 CheckKind::Stdev(_) => vec![Metric::StdDev(cc)],
                 CheckKind::Sum(_) => vec![Metric::Sum(cc)],
-                CheckKind::Quantiles(qs) => qs.iter().map(|(q, _)| Metric::Quantile(cc.clone(), q.to_bits())).collect(),
+                CheckKind::Quantiles(qs) => qs
+                    .iter()
+                    .map(|(q, _)| Metric::Quantile(cc.clone(), q.to_bits()))
+                    .collect(),
                 _ => vec![],
             };
         }
@@ -284,12 +388,26 @@ pub fn plan(decl: &CheckDecl, schema: &Schema, pinned: Option<&str>) -> Result<P
             for c in columns {
                 let dt = column(schema, c)?;
                 if !sql::is_numeric(dt) {
-                    return Err(Unfit(format!("`sum_equals` needs numeric columns; `{c}` is {}", sql::type_name(dt))));
+                    return Err(Unfit(format!(
+                        "`sum_equals` needs numeric columns; `{c}` is {}",
+                        sql::type_name(dt)
+                    )));
                 }
             }
-            let element = columns.iter().map(|c| format!("{} IS NOT NULL", ident(c))).collect::<Vec<_>>().join(" AND ");
-            let sum = columns.iter().map(|c| format!("CAST({} AS DOUBLE)", ident(c))).collect::<Vec<_>>().join(" + ");
-            let bad = format!("{element} AND ({sum}) <> {}", lit(&Scalar::Float(*total), &DataType::Float64));
+            let element = columns
+                .iter()
+                .map(|c| format!("{} IS NOT NULL", ident(c)))
+                .collect::<Vec<_>>()
+                .join(" AND ");
+            let sum = columns
+                .iter()
+                .map(|c| format!("CAST({} AS DOUBLE)", ident(c)))
+                .collect::<Vec<_>>()
+                .join(" + ");
+            let bad = format!(
+                "{element} AND ({sum}) <> {}",
+                lit(&Scalar::Float(*total), &DataType::Float64)
+            );
             p.metrics = vec![Metric::CountWhere(element), Metric::CountWhere(bad.clone())];
             p.failing = Some(bad);
             p.show = columns.clone();
@@ -301,7 +419,12 @@ pub fn plan(decl: &CheckDecl, schema: &Schema, pinned: Option<&str>) -> Result<P
             p.failing = Some(bad);
         }
         CheckKind::Aggregate { sql, .. } => p.metrics = vec![Metric::Sql(sql.clone())],
-        _ => return Err(Unfit(format!("check `{}` is not supported by this engine", decl.check))),
+        _ => {
+            return Err(Unfit(format!(
+                "check `{}` is not supported by this engine",
+                decl.check
+            )));
+        }
     }
     Ok(p)
 }
@@ -313,12 +436,19 @@ pub fn raw_name(c: &str) -> String {
 
 /// A literal must be comparable with the column: text bounds on a numeric column are an error.
 fn check_literal(v: &Scalar, dt: &DataType, c: &str) -> Result<(), Unfit> {
+    if dt.is_null() {
+        // An all-null column (or an empty CSV file): nothing to compare, every bound fits.
+        return Ok(());
+    }
     let ok = match v {
         Scalar::Int(_) | Scalar::Float(_) => sql::is_numeric(dt) || matches!(dt, DataType::Boolean),
         Scalar::Str(s) => {
             if sql::is_temporal(dt) {
                 if crate::value::parse_time(s).is_none() {
-                    return Err(Unfit(format!("`{s}` is not a date or timestamp (write ISO, e.g. 2025-01-31 or 2025-01-31 12:00:00), but `{c}` is {}", sql::type_name(dt))));
+                    return Err(Unfit(format!(
+                        "`{s}` is not a date or timestamp (write ISO, e.g. 2025-01-31 or 2025-01-31 12:00:00), but `{c}` is {}",
+                        sql::type_name(dt)
+                    )));
                 }
                 true
             } else {
@@ -330,7 +460,10 @@ fn check_literal(v: &Scalar, dt: &DataType, c: &str) -> Result<(), Unfit> {
     if ok {
         Ok(())
     } else {
-        Err(Unfit(format!("the value {v} cannot be compared with column `{c}` of type {}", sql::type_name(dt))))
+        Err(Unfit(format!(
+            "the value {v} cannot be compared with column `{c}` of type {}",
+            sql::type_name(dt)
+        )))
     }
 }
 
@@ -343,14 +476,22 @@ fn pct(x: f64) -> String {
 /// The judged counts of a row-level check.
 fn mostly(f: &mut Finding, decl: &CheckDecl, element: u64, unexpected: u64, what: &str) {
     let m = decl.mostly.unwrap_or(1.0);
-    let frac = if element == 0 { 0.0 } else { unexpected as f64 / element as f64 };
+    let frac = if element == 0 {
+        0.0
+    } else {
+        unexpected as f64 / element as f64
+    };
     let ok = element == 0 || (element - unexpected) as f64 / element as f64 >= m;
     f.status = Finding::verdict(ok, decl.severity);
     f.element_count = Some(element);
     f.unexpected_count = Some(unexpected);
     f.unexpected_fraction = Some(tollgate_core::finding::stable_f64(frac));
     f.observed = json!(tollgate_core::finding::stable_f64(1.0 - frac));
-    f.expected = if m >= 1.0 { format!("{what} for every non-null value") } else { format!("{what} for at least {} of non-null values", pct(m)) };
+    f.expected = if m >= 1.0 {
+        format!("{what} for every non-null value")
+    } else {
+        format!("{what} for at least {} of non-null values", pct(m))
+    };
 }
 
 fn bound_judge(f: &mut Finding, decl: &CheckDecl, v: V, b: &Bound, what: &str) {
@@ -360,7 +501,8 @@ fn bound_judge(f: &mut Finding, decl: &CheckDecl, v: V, b: &Bound, what: &str) {
     match v {
         V::Null => {
             f.status = Finding::verdict(false, decl.severity);
-            f.expected.push_str(" (there are no non-null values to measure)");
+            f.expected
+                .push_str(" (there are no non-null values to measure)");
         }
         v => match within(&v, b) {
             Ok(ok) => f.status = Finding::verdict(ok, decl.severity),
@@ -380,11 +522,23 @@ pub fn judge(decl: &CheckDecl, values: &[V], schema: &Schema, pinned: Option<&st
     f.name = decl.name.clone();
     let n = |i: usize| values.get(i).map(V::count).unwrap_or(0);
     let val = |i: usize| values.get(i).cloned().unwrap_or(V::Null);
-    let names: Vec<String> = schema.fields().iter().map(|x| x.name().clone()).filter(|n| !n.starts_with("__tg_raw_")).collect();
+    let names: Vec<String> = schema
+        .fields()
+        .iter()
+        .map(|x| x.name().clone())
+        .filter(|n| !n.starts_with("__tg_raw_"))
+        .collect();
     match &decl.kind {
         CheckKind::RowCount(b) => bound_judge(&mut f, decl, val(0), b, "row count"),
-        CheckKind::ColumnCount(b) => bound_judge(&mut f, decl, V::Int(names.len() as i128), b, "column count"),
-        CheckKind::Columns { exact, include, exclude, ordered } => {
+        CheckKind::ColumnCount(b) => {
+            bound_judge(&mut f, decl, V::Int(names.len() as i128), b, "column count")
+        }
+        CheckKind::Columns {
+            exact,
+            include,
+            exclude,
+            ordered,
+        } => {
             let mut problems = Vec::new();
             if let Some(exact) = exact {
                 if *ordered {
@@ -413,7 +567,14 @@ pub fn judge(decl: &CheckDecl, values: &[V], schema: &Schema, pinned: Option<&st
             f.observed = json!(names);
             let mut parts = Vec::new();
             if let Some(e) = exact {
-                parts.push(format!("{} {e:?}", if *ordered { "exactly, in order," } else { "exactly the set" }));
+                parts.push(format!(
+                    "{} {e:?}",
+                    if *ordered {
+                        "exactly, in order,"
+                    } else {
+                        "exactly the set"
+                    }
+                ));
             }
             if !include.is_empty() {
                 parts.push(format!("including {include:?}"));
@@ -429,9 +590,18 @@ pub fn judge(decl: &CheckDecl, values: &[V], schema: &Schema, pinned: Option<&st
         }
         CheckKind::Type(name) => {
             let c = decl.column.clone().unwrap_or_default();
-            let dt = schema.field_with_name(&c).map(|x| x.data_type().clone()).unwrap_or(DataType::Null);
+            let dt = schema
+                .field_with_name(&c)
+                .map(|x| x.data_type().clone())
+                .unwrap_or(DataType::Null);
             if let Some(sql_type) = pinned {
-                mostly(&mut f, decl, n(0), n(1), &format!("converts to {name} (pinned: read as text, cast to {sql_type})"));
+                mostly(
+                    &mut f,
+                    decl,
+                    n(0),
+                    n(1),
+                    &format!("converts to {name} (pinned: read as text, cast to {sql_type})"),
+                );
             } else {
                 let ok = sql::type_rule(name).is_some_and(|(rule, _)| rule(&dt));
                 f.observed = json!(sql::type_name(&dt));
@@ -450,7 +620,11 @@ pub fn judge(decl: &CheckDecl, values: &[V], schema: &Schema, pinned: Option<&st
         }
         CheckKind::NullFraction(b) => {
             let (rows, nn) = (n(0), n(1));
-            let frac = if rows == 0 { V::Null } else { V::Float((rows - nn) as f64 / rows as f64) };
+            let frac = if rows == 0 {
+                V::Null
+            } else {
+                V::Float((rows - nn) as f64 / rows as f64)
+            };
             bound_judge(&mut f, decl, frac, b, "null fraction");
             f.element_count = Some(rows);
             f.missing_count = Some(rows - nn.min(rows));
@@ -468,18 +642,60 @@ pub fn judge(decl: &CheckDecl, values: &[V], schema: &Schema, pinned: Option<&st
         CheckKind::Between(b) => {
             mostly(&mut f, decl, n(0), n(1), &format!("value {}", b.describe()));
         }
-        CheckKind::InSet(vs) => mostly(&mut f, decl, n(0), n(1), &format!("value in {}", set_text(vs))),
-        CheckKind::NotInSet(vs) => mostly(&mut f, decl, n(0), n(1), &format!("value not in {}", set_text(vs))),
+        CheckKind::InSet(vs) => mostly(
+            &mut f,
+            decl,
+            n(0),
+            n(1),
+            &format!("value in {}", set_text(vs)),
+        ),
+        CheckKind::NotInSet(vs) => mostly(
+            &mut f,
+            decl,
+            n(0),
+            n(1),
+            &format!("value not in {}", set_text(vs)),
+        ),
         CheckKind::Matches(re) => mostly(&mut f, decl, n(0), n(1), &format!("matches /{re}/")),
-        CheckKind::NotMatches(re) => mostly(&mut f, decl, n(0), n(1), &format!("does not match /{re}/")),
-        CheckKind::Length(b) => mostly(&mut f, decl, n(0), n(1), &format!("length {}", b.describe())),
-        CheckKind::DateFormat(fmt) => mostly(&mut f, decl, n(0), n(1), &format!("parses with format {fmt:?}")),
-        CheckKind::Increasing { strict } => {
-            mostly(&mut f, decl, n(0), n(1), if *strict { "strictly increasing" } else { "increasing (ties allowed)" })
+        CheckKind::NotMatches(re) => {
+            mostly(&mut f, decl, n(0), n(1), &format!("does not match /{re}/"))
         }
-        CheckKind::Decreasing { strict } => {
-            mostly(&mut f, decl, n(0), n(1), if *strict { "strictly decreasing" } else { "decreasing (ties allowed)" })
-        }
+        CheckKind::Length(b) => mostly(
+            &mut f,
+            decl,
+            n(0),
+            n(1),
+            &format!("length {}", b.describe()),
+        ),
+        CheckKind::DateFormat(fmt) => mostly(
+            &mut f,
+            decl,
+            n(0),
+            n(1),
+            &format!("parses with format {fmt:?}"),
+        ),
+        CheckKind::Increasing { strict } => mostly(
+            &mut f,
+            decl,
+            n(0),
+            n(1),
+            if *strict {
+                "strictly increasing"
+            } else {
+                "increasing (ties allowed)"
+            },
+        ),
+        CheckKind::Decreasing { strict } => mostly(
+            &mut f,
+            decl,
+            n(0),
+            n(1),
+            if *strict {
+                "strictly decreasing"
+            } else {
+                "decreasing (ties allowed)"
+            },
+        ),
         CheckKind::Min(b) => bound_judge(&mut f, decl, val(0), b, "min"),
         CheckKind::Max(b) => bound_judge(&mut f, decl, val(0), b, "max"),
         CheckKind::Mean(b) => bound_judge(&mut f, decl, val(0), b, "mean"),
@@ -511,27 +727,53 @@ pub fn judge(decl: &CheckDecl, values: &[V], schema: &Schema, pinned: Option<&st
         CheckKind::DistinctCount(b) => bound_judge(&mut f, decl, val(1), b, "distinct count"),
         CheckKind::UniqueFraction(b) => {
             let (nn, d) = (n(0), n(1));
-            let v = if nn == 0 { V::Null } else { V::Float(d as f64 / nn as f64) };
+            let v = if nn == 0 {
+                V::Null
+            } else {
+                V::Float(d as f64 / nn as f64)
+            };
             bound_judge(&mut f, decl, v, b, "unique fraction");
         }
-        CheckKind::DistinctValues { mode, values: expected } => {
+        CheckKind::DistinctValues {
+            mode,
+            values: expected,
+        } => {
             let V::List(mut seen) = val(0) else {
-                f.status = Finding::verdict(matches!(mode, SetMode::In) || expected.is_empty(), decl.severity);
+                f.status = Finding::verdict(
+                    matches!(mode, SetMode::In) || expected.is_empty(),
+                    decl.severity,
+                );
                 f.observed = json!([]);
-                f.expected = format!("distinct values {} {}", mode_text(*mode), set_text(expected));
+                f.expected = format!(
+                    "distinct values {} {}",
+                    mode_text(*mode),
+                    set_text(expected)
+                );
                 return f;
             };
             seen.sort_by_key(|v| v.to_json().to_string());
             let in_expected = |v: &V| expected.iter().any(|e| v.eq_scalar(e));
-            let extra: Vec<Json> = seen.iter().filter(|v| !in_expected(v)).map(V::to_json).collect();
-            let missing: Vec<String> = expected.iter().filter(|e| !seen.iter().any(|v| v.eq_scalar(e))).map(|e| e.to_string()).collect();
+            let extra: Vec<Json> = seen
+                .iter()
+                .filter(|v| !in_expected(v))
+                .map(V::to_json)
+                .collect();
+            let missing: Vec<String> = expected
+                .iter()
+                .filter(|e| !seen.iter().any(|v| v.eq_scalar(e)))
+                .map(|e| e.to_string())
+                .collect();
             let ok = match mode {
                 SetMode::In => extra.is_empty(),
                 SetMode::Contain => missing.is_empty(),
                 SetMode::Equals => extra.is_empty() && missing.is_empty(),
             };
             f.observed = Json::Array(seen.iter().map(V::to_json).collect());
-            f.expected = format!("distinct values {} {}", mode_text(*mode), set_text(expected));
+            f.expected = format!(
+                "distinct values {} {}",
+                mode_text(*mode),
+                set_text(expected)
+            );
             if !ok {
                 let mut why = Vec::new();
                 if !extra.is_empty() && *mode != SetMode::Contain {
@@ -544,18 +786,36 @@ pub fn judge(decl: &CheckDecl, values: &[V], schema: &Schema, pinned: Option<&st
             }
             f.status = Finding::verdict(ok, decl.severity);
         }
-        CheckKind::MostCommonInSet { values: set, ties_okay } => {
+        CheckKind::MostCommonInSet {
+            values: set,
+            ties_okay,
+        } => {
             let count = n(0);
             let V::List(mut modes) = val(1) else {
                 f.status = Finding::verdict(false, decl.severity);
-                f.expected = format!("most common value in {} (there are no non-null values)", set_text(set));
+                f.expected = format!(
+                    "most common value in {} (there are no non-null values)",
+                    set_text(set)
+                );
                 return f;
             };
             modes.sort_by_key(|v| v.to_json().to_string());
             let inside = |v: &V| set.iter().any(|e| v.eq_scalar(e));
-            let ok = if *ties_okay { modes.iter().any(inside) } else { modes.iter().all(inside) };
-            f.observed = if modes.len() == 1 { modes[0].to_json() } else { Json::Array(modes.iter().map(V::to_json).collect()) };
-            f.expected = format!("most common value in {} (observed {} times)", set_text(set), count);
+            let ok = if *ties_okay {
+                modes.iter().any(inside)
+            } else {
+                modes.iter().all(inside)
+            };
+            f.observed = if modes.len() == 1 {
+                modes[0].to_json()
+            } else {
+                Json::Array(modes.iter().map(V::to_json).collect())
+            };
+            f.expected = format!(
+                "most common value in {} (observed {} times)",
+                set_text(set),
+                count
+            );
             f.status = Finding::verdict(ok && !modes.is_empty(), decl.severity);
         }
         CheckKind::Compare { left, op, right } => {
@@ -568,18 +828,31 @@ pub fn judge(decl: &CheckDecl, values: &[V], schema: &Schema, pinned: Option<&st
             f.columns = Some(vec![left.clone(), right.clone()]);
         }
         CheckKind::SumEquals { columns, total } => {
-            mostly(&mut f, decl, n(0), n(1), &format!("{} = {total}", columns.join(" + ")));
+            mostly(
+                &mut f,
+                decl,
+                n(0),
+                n(1),
+                &format!("{} = {total}", columns.join(" + ")),
+            );
             f.expected = f.expected.replace("non-null value", "row without nulls");
             f.columns = Some(columns.clone());
         }
         CheckKind::Condition(cond) => {
             mostly(&mut f, decl, n(0), n(1), &format!("`{cond}` holds"));
-            f.expected = f.expected.replace("non-null value", "row where it is not NULL");
+            f.expected = f
+                .expected
+                .replace("non-null value", "row where it is not NULL");
         }
-        CheckKind::Aggregate { sql, bound } => bound_judge(&mut f, decl, val(0), bound, &format!("`{sql}`")),
+        CheckKind::Aggregate { sql, bound } => {
+            bound_judge(&mut f, decl, val(0), bound, &format!("`{sql}`"))
+        }
         _ => {
             f.status = Status::Error;
-            f.error = Some(format!("check `{}` is not supported by this engine", decl.check));
+            f.error = Some(format!(
+                "check `{}` is not supported by this engine",
+                decl.check
+            ));
         }
     }
     f

@@ -41,5 +41,11 @@ pub fn engine_message(e: &datafusion::error::DataFusionError) -> String {
             msg = rest;
         }
     }
+    // tollgate's hidden helper columns are no business of the user's.
+    let hidden = regex::Regex::new(r#",? ?(t\.)?"?__tg_raw_[^",\s]*"?"#).ok();
+    let msg = match hidden {
+        Some(re) => re.replace_all(msg, "").to_string(),
+        None => msg.to_string(),
+    };
     msg.trim().to_string()
 }

@@ -35,6 +35,8 @@ pub enum Metric {
     DistinctValues(String),
     /// A user's SQL aggregate expression.
     Sql(String),
+    /// No value: the aggregate of a column whose type is `Null` (all null, or an empty CSV).
+    Nothing,
 }
 
 impl Metric {
@@ -50,15 +52,26 @@ impl Metric {
             Metric::StdDev(c) => format!("stddev_samp({})", ident(c)),
             Metric::Sum(c) => format!("sum({})", ident(c)),
             Metric::Median(c) => format!("median({})", ident(c)),
-            Metric::Quantile(c, bits) => format!("percentile_cont({}, {:?})", ident(c), f64::from_bits(*bits)),
+            Metric::Quantile(c, bits) => {
+                format!("percentile_cont({}, {:?})", ident(c), f64::from_bits(*bits))
+            }
             Metric::Distinct(c) => format!("count(DISTINCT {})", ident(c)),
             Metric::DistinctTuple(cols) => {
-                let all_null = cols.iter().map(|c| format!("{} IS NULL", ident(c))).collect::<Vec<_>>().join(" AND ");
+                let all_null = cols
+                    .iter()
+                    .map(|c| format!("{} IS NULL", ident(c)))
+                    .collect::<Vec<_>>()
+                    .join(" AND ");
                 let fields = cols.iter().map(|c| ident(c)).collect::<Vec<_>>().join(", ");
                 format!("count(DISTINCT CASE WHEN {all_null} THEN NULL ELSE struct({fields}) END)")
             }
-            Metric::DistinctValues(c) => format!("array_agg(DISTINCT {}) FILTER (WHERE {} IS NOT NULL)", ident(c), ident(c)),
+            Metric::DistinctValues(c) => format!(
+                "array_agg(DISTINCT {}) FILTER (WHERE {} IS NOT NULL)",
+                ident(c),
+                ident(c)
+            ),
             Metric::Sql(s) => format!("({s})"),
+            Metric::Nothing => "NULL".into(),
         }
     }
 }
@@ -84,7 +97,12 @@ mod tests {
 
     #[test]
     fn dedup_shares_metrics_between_checks() {
-        let ms = [Metric::RowCount, Metric::NonNull("a".into()), Metric::RowCount, Metric::NonNull("b".into())];
+        let ms = [
+            Metric::RowCount,
+            Metric::NonNull("a".into()),
+            Metric::RowCount,
+            Metric::NonNull("b".into()),
+        ];
         let (u, idx) = dedup(&ms);
         assert_eq!(u.len(), 3);
         assert_eq!(idx, vec![0, 1, 0, 2]);

@@ -8,7 +8,9 @@ use datafusion::arrow::array::RecordBatch;
 use datafusion::arrow::datatypes::Schema;
 use datafusion::prelude::*;
 use serde_json::Value as Json;
-use tollgate_core::{CheckDecl, CheckKind, Finding, SampleRow, SourceDecl, Status, SuiteDecl, TestKind, TestResult};
+use tollgate_core::{
+    CheckDecl, CheckKind, Finding, SampleRow, SourceDecl, Status, SuiteDecl, TestKind, TestResult,
+};
 
 use crate::check::{self, DUPS, Planned, ROW, Unfit};
 use crate::error::{DataError, Result, engine_message};
@@ -58,6 +60,8 @@ impl Engine {
 
     fn context(&self, partitions: Option<usize>) -> SessionContext {
         let mut config = SessionConfig::new().with_information_schema(false);
+        // Column names in SQL are case-sensitive, as they are in the suite's YAML.
+        config.options_mut().sql_parser.enable_ident_normalization = false;
         if let Some(b) = self.opts.batch_size {
             config = config.with_batch_size(b.max(1));
         }
@@ -70,23 +74,28 @@ impl Engine {
     }
 
     /// Open a source for the given suites (their `type:` checks pin CSV columns).
-    pub async fn prepare(&self, decl: &SourceDecl, base: &Path, suites: &[&SuiteDecl]) -> Result<Prepared> {
+    pub async fn prepare(
+        &self,
+        decl: &SourceDecl,
+        base: &Path,
+        suites: &[&SuiteDecl],
+    ) -> Result<Prepared> {
         let resolved = source::resolve(&decl.path, base, decl.format)?;
         let mut pins: Vec<(String, &'static str)> = Vec::new();
         for s in suites {
             for c in &s.checks {
-                if let (CheckKind::Type(t), Some(col)) = (&c.kind, &c.column) {
-                    if let Some((_, sql_type)) = type_rule(t) {
-                        match pins.iter().find(|(p, _)| p == col) {
-                            Some((_, other)) if *other != sql_type => {
-                                return Err(DataError::Plan(format!(
-                                    "column `{col}` of source `{}` is pinned to two types ({other} and {sql_type}) by different suites",
-                                    decl.name
-                                )));
-                            }
-                            Some(_) => {}
-                            None => pins.push((col.clone(), sql_type)),
+                if let (CheckKind::Type(t), Some(col)) = (&c.kind, &c.column)
+                    && let Some((_, sql_type)) = type_rule(t)
+                {
+                    match pins.iter().find(|(p, _)| p == col) {
+                        Some((_, other)) if *other != sql_type => {
+                            return Err(DataError::Plan(format!(
+                                "column `{col}` of source `{}` is pinned to two types ({other} and {sql_type}) by different suites",
+                                decl.name
+                            )));
                         }
+                        Some(_) => {}
+                        None => pins.push((col.clone(), sql_type)),
                     }
                 }
             }
@@ -97,27 +106,46 @@ impl Engine {
         let raw_schema = open.raw_schema();
         for c in [&ctx, &ordered] {
             if open.pins.is_empty() {
-                c.register_table("t", open.provider.clone()).map_err(internal)?;
+                c.register_table("t", open.provider.clone())
+                    .map_err(internal)?;
             } else {
-                c.register_table("__tg_source", open.provider.clone()).map_err(internal)?;
+                c.register_table("__tg_source", open.provider.clone())
+                    .map_err(internal)?;
                 let mut cols = Vec::new();
                 for f in raw_schema.fields() {
                     match open.pins.iter().find(|(p, _)| p == f.name()) {
-                        Some((_, t)) => cols.push(format!("try_cast({} AS {t}) AS {}", ident(f.name()), ident(f.name()))),
+                        Some((_, t)) => cols.push(format!(
+                            "try_cast({} AS {t}) AS {}",
+                            ident(f.name()),
+                            ident(f.name())
+                        )),
                         None => cols.push(ident(f.name())),
                     }
                 }
                 for (p, _) in &open.pins {
                     cols.push(format!("{} AS {}", ident(p), ident(&check::raw_name(p))));
                 }
-                let view = format!("CREATE VIEW t AS SELECT {} FROM __tg_source", cols.join(", "));
+                let view = format!(
+                    "CREATE VIEW t AS SELECT {} FROM __tg_source",
+                    cols.join(", ")
+                );
                 c.sql(&view).await.map_err(internal)?;
             }
         }
         let schema = Arc::new(
-            ctx.table("t").await.map_err(internal)?.schema().as_arrow().clone(),
+            ctx.table("t")
+                .await
+                .map_err(internal)?
+                .schema()
+                .as_arrow()
+                .clone(),
         );
-        Ok(Prepared { source: open, ctx, ordered, schema })
+        Ok(Prepared {
+            source: open,
+            ctx,
+            ordered,
+            schema,
+        })
     }
 
     /// Run one suite on a prepared source.
@@ -145,7 +173,11 @@ impl Engine {
         result
     }
 
-    async fn run_checks(&self, src: &Prepared, suite: &SuiteDecl) -> Result<(Vec<Finding>, Option<u64>)> {
+    async fn run_checks(
+        &self,
+        src: &Prepared,
+        suite: &SuiteDecl,
+    ) -> Result<(Vec<Finding>, Option<u64>)> {
         let schema = src.schema.as_ref();
         // 1. Plan every check; a check that does not fit the data becomes an error finding.
         let mut planned: Vec<std::result::Result<Planned, String>> = Vec::new();
@@ -180,7 +212,11 @@ impl Engine {
                     }
                     if let Some(q) = &p.own_query {
                         let ctx = if p.ordered { &src.ordered } else { &src.ctx };
-                        let q = if p.ordered { format!("WITH numbered AS ({}) {q}", numbered(None)) } else { q.clone() };
+                        let q = if p.ordered {
+                            format!("WITH numbered AS ({}) {q}", numbered(None))
+                        } else {
+                            q.clone()
+                        };
                         match self.one_row(ctx, &q).await {
                             Ok(v) => vals = v,
                             Err(e) => {
@@ -190,7 +226,11 @@ impl Engine {
                         }
                     }
                     let mut f = check::judge(decl, &vals, schema, pinned);
-                    if f.status == Status::Failed || f.status == Status::Warned {
+                    // Uniqueness judged from distinct counts knows only a lower bound of the
+                    // unexpected rows: with `mostly` the exact count decides.
+                    let needs_exact =
+                        p.exact_count.is_some() && f.unexpected_count.unwrap_or(0) > 0;
+                    if f.status == Status::Failed || f.status == Status::Warned || needs_exact {
                         self.explain_failure(src, suite, p, decl, &mut f).await;
                     }
                     f
@@ -203,7 +243,12 @@ impl Engine {
 
     /// Plan the check's SQL alone, so that a bad condition or a type mismatch is reported on
     /// that check (with the position inside its SQL) instead of failing the whole suite.
-    async fn validate(&self, src: &Prepared, decl: &CheckDecl, mut p: Planned) -> std::result::Result<Planned, String> {
+    async fn validate(
+        &self,
+        src: &Prepared,
+        decl: &CheckDecl,
+        mut p: Planned,
+    ) -> std::result::Result<Planned, String> {
         let df = src.ctx.table("t").await.map_err(|e| engine_message(&e))?;
         let user_sql = match &decl.kind {
             CheckKind::Condition(s) => Some(("condition", s)),
@@ -214,12 +259,18 @@ impl Engine {
             match df.parse_sql_expr(text) {
                 Ok(expr) => {
                     if what == "condition" {
-                        let mut cols: Vec<String> = expr.column_refs().iter().map(|c| c.name.clone()).collect();
+                        let mut cols: Vec<String> =
+                            expr.column_refs().iter().map(|c| c.name.clone()).collect();
                         cols.sort_by_key(|c| schema_pos(&src.schema, c));
                         p.show = cols;
                     }
                 }
-                Err(e) => return Err(format!("invalid SQL {what} `{text}`: {}", engine_message(&e))),
+                Err(e) => {
+                    return Err(format!(
+                        "invalid SQL {what} `{text}`: {}",
+                        engine_message(&e)
+                    ));
+                }
             }
         }
         if !p.metrics.is_empty() {
@@ -227,7 +278,9 @@ impl Engine {
             let q = format!("SELECT {} FROM t", select.join(", "));
             if let Err(e) = src.ctx.sql(&q).await {
                 return Err(match user_sql {
-                    Some((what, text)) => format!("invalid SQL {what} `{text}`: {}", engine_message(&e)),
+                    Some((what, text)) => {
+                        format!("invalid SQL {what} `{text}`: {}", engine_message(&e))
+                    }
                     None => engine_message(&e),
                 });
             }
@@ -236,33 +289,56 @@ impl Engine {
     }
 
     async fn aggregate(&self, ctx: &SessionContext, metrics: &[Metric]) -> Result<Vec<V>> {
-        let select: Vec<String> = metrics.iter().enumerate().map(|(i, m)| format!("{} AS m{i}", m.to_sql())).collect();
-        self.one_row(ctx, &format!("SELECT {} FROM t", select.join(", "))).await
+        let select: Vec<String> = metrics
+            .iter()
+            .enumerate()
+            .map(|(i, m)| format!("{} AS m{i}", m.to_sql()))
+            .collect();
+        self.one_row(ctx, &format!("SELECT {} FROM t", select.join(", ")))
+            .await
     }
 
     async fn one_row(&self, ctx: &SessionContext, q: &str) -> Result<Vec<V>> {
         let batches = collect(ctx, q).await?;
         let batch = batches.iter().find(|b| b.num_rows() > 0);
         let Some(batch) = batch else {
-            return Err(DataError::Internal(format!("the query returned no row: {q}")));
+            return Err(DataError::Internal(format!(
+                "the query returned no row: {q}"
+            )));
         };
-        Ok(batch.columns().iter().map(|c| V::from_array(c, 0)).collect())
+        Ok(batch
+            .columns()
+            .iter()
+            .map(|c| V::from_array(c, 0))
+            .collect())
     }
 
     /// Exact counts and a sample of failing rows, for a failing check only.
-    async fn explain_failure(&self, src: &Prepared, suite: &SuiteDecl, p: &Planned, decl: &CheckDecl, f: &mut Finding) {
-        if let Some(q) = &p.exact_count {
-            if let Ok(v) = self.one_row(&src.ctx, q).await {
-                let unexpected = v.first().map(V::count).unwrap_or(0);
-                let element = f.element_count.unwrap_or(0);
-                f.unexpected_count = Some(unexpected);
-                let frac = if element == 0 { 0.0 } else { unexpected as f64 / element as f64 };
-                f.unexpected_fraction = Some(tollgate_core::finding::stable_f64(frac));
-                f.observed = serde_json::json!(tollgate_core::finding::stable_f64(1.0 - frac));
-                let m = decl.mostly.unwrap_or(1.0);
-                let ok = element == 0 || (element - unexpected.min(element)) as f64 / element as f64 >= m;
-                f.status = Finding::verdict(ok, decl.severity);
-            }
+    async fn explain_failure(
+        &self,
+        src: &Prepared,
+        suite: &SuiteDecl,
+        p: &Planned,
+        decl: &CheckDecl,
+        f: &mut Finding,
+    ) {
+        if let Some(q) = &p.exact_count
+            && let Ok(v) = self.one_row(&src.ctx, q).await
+        {
+            let unexpected = v.first().map(V::count).unwrap_or(0);
+            let element = f.element_count.unwrap_or(0);
+            f.unexpected_count = Some(unexpected);
+            let frac = if element == 0 {
+                0.0
+            } else {
+                unexpected as f64 / element as f64
+            };
+            f.unexpected_fraction = Some(tollgate_core::finding::stable_f64(frac));
+            f.observed = serde_json::json!(tollgate_core::finding::stable_f64(1.0 - frac));
+            let m = decl.mostly.unwrap_or(1.0);
+            let ok =
+                element == 0 || (element - unexpected.min(element)) as f64 / element as f64 >= m;
+            f.status = Finding::verdict(ok, decl.severity);
         }
         let Some(pred) = &p.failing else { return };
         if suite.sample_size == 0 || f.status == Status::Passed {
@@ -275,15 +351,32 @@ impl Engine {
             }
         }
         if cols.is_empty() {
-            cols = src.schema.fields().iter().map(|x| x.name().clone()).filter(|n| !n.starts_with("__tg_raw_")).take(8).collect();
+            cols = src
+                .schema
+                .fields()
+                .iter()
+                .map(|x| x.name().clone())
+                .filter(|n| !n.starts_with("__tg_raw_"))
+                .take(8)
+                .collect();
         }
-        let select: Vec<String> = std::iter::once(ROW.to_string()).chain(cols.iter().map(|c| ident(c))).collect();
-        let q = format!(
-            "SELECT {} FROM ({}) WHERE {pred} ORDER BY {ROW} LIMIT {}",
-            select.join(", "),
-            numbered(p.window.as_deref()),
-            suite.sample_size
-        );
+        let select: Vec<String> = std::iter::once(ROW.to_string())
+            .chain(cols.iter().map(|c| ident(c)))
+            .collect();
+        let q = match &p.failing_from {
+            Some(from) => format!(
+                "WITH numbered AS ({}) SELECT {} FROM ({from}) WHERE {pred} ORDER BY {ROW} LIMIT {}",
+                numbered(None),
+                select.join(", "),
+                suite.sample_size
+            ),
+            None => format!(
+                "SELECT {} FROM ({}) WHERE {pred} ORDER BY {ROW} LIMIT {}",
+                select.join(", "),
+                numbered(p.window.as_deref()),
+                suite.sample_size
+            ),
+        };
         match collect(&src.ordered, &q).await {
             Ok(batches) => {
                 for b in batches {
@@ -306,15 +399,22 @@ impl Engine {
 
 /// The row-numbered source (file order; only used on the single-partition session).
 fn numbered(window: Option<&str>) -> String {
+    let base = format!("SELECT row_number() OVER () - 1 AS {ROW}, * FROM t");
     match window {
-        Some(w) => format!("SELECT row_number() OVER () - 1 AS {ROW}, {w} AS {DUPS}, * FROM t"),
-        None => format!("SELECT row_number() OVER () - 1 AS {ROW}, * FROM t"),
+        // Number the rows first: a partitioned window sorts its input.
+        Some(w) => format!("SELECT *, {w} AS {DUPS} FROM ({base})"),
+        None => base,
     }
 }
 
 fn pin_of<'a>(src: &'a Prepared, decl: &CheckDecl) -> Option<&'a str> {
     match (&decl.kind, &decl.column) {
-        (CheckKind::Type(_), Some(c)) => src.source.pins.iter().find(|(p, _)| p == c).map(|(_, t)| *t),
+        (CheckKind::Type(_), Some(c)) => src
+            .source
+            .pins
+            .iter()
+            .find(|(p, _)| p == c)
+            .map(|(_, t)| *t),
         _ => None,
     }
 }
@@ -338,6 +438,11 @@ fn internal(e: datafusion::error::DataFusionError) -> DataError {
 }
 
 async fn collect(ctx: &SessionContext, q: &str) -> Result<Vec<RecordBatch>> {
-    let df = ctx.sql(q).await.map_err(|e| DataError::Plan(engine_message(&e)))?;
-    df.collect().await.map_err(|e| DataError::Source(format!("reading the data failed: {}", engine_message(&e))))
+    let df = ctx
+        .sql(q)
+        .await
+        .map_err(|e| DataError::Plan(engine_message(&e)))?;
+    df.collect()
+        .await
+        .map_err(|e| DataError::Source(format!("reading the data failed: {}", engine_message(&e))))
 }

@@ -10,10 +10,12 @@ use async_trait::async_trait;
 use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use datafusion::catalog::{Session, TableProvider};
 use datafusion::common::Statistics;
-use datafusion::datasource::file_format::file_compression_type::FileCompressionType;
-use datafusion::datasource::listing::{ListingOptions, ListingTable, ListingTableConfig, ListingTableUrl};
 use datafusion::datasource::TableType;
-use datafusion::execution::options::ReadOptions;
+use datafusion::datasource::file_format::file_compression_type::FileCompressionType;
+use datafusion::datasource::file_format::options::{ArrowReadOptions, ReadOptions};
+use datafusion::datasource::listing::{
+    ListingOptions, ListingTable, ListingTableConfig, ListingTableUrl,
+};
 use datafusion::logical_expr::{Expr, TableProviderFilterPushDown};
 use datafusion::physical_plan::ExecutionPlan;
 use datafusion::prelude::*;
@@ -42,30 +44,44 @@ pub struct Resolved {
 
 /// Resolve a path (relative to `base`), a glob or a directory.
 pub fn resolve(path: &str, base: &Path, format: Option<Format>) -> Result<Resolved> {
-    let full = if Path::new(path).is_absolute() { PathBuf::from(path) } else { base.join(path) };
+    let full = if Path::new(path).is_absolute() {
+        PathBuf::from(path)
+    } else {
+        base.join(path)
+    };
     let full_str = full.to_string_lossy().to_string();
     let is_glob = path.contains(['*', '?', '[']);
     let (files, root) = if is_glob {
         let entries = glob::glob(&full_str)
             .map_err(|e| DataError::Source(format!("{path}: invalid glob pattern: {e}")))?;
-        let mut files: Vec<PathBuf> = entries.filter_map(|e| e.ok()).filter(|p| p.is_file()).collect();
+        let mut files: Vec<PathBuf> = entries
+            .filter_map(|e| e.ok())
+            .filter(|p| p.is_file())
+            .collect();
         files.sort();
         if files.is_empty() {
-            return Err(DataError::Source(format!("{path}: no files match this pattern")));
+            return Err(DataError::Source(format!(
+                "{path}: no files match this pattern"
+            )));
         }
         (files, None)
     } else if full.is_dir() {
         let mut files = Vec::new();
-        walk(&full, &mut files).map_err(|e| DataError::Source(format!("{path}: cannot list directory: {e}")))?;
+        walk(&full, &mut files)
+            .map_err(|e| DataError::Source(format!("{path}: cannot list directory: {e}")))?;
         files.sort();
         if files.is_empty() {
-            return Err(DataError::Source(format!("{path}: the directory holds no data files")));
+            return Err(DataError::Source(format!(
+                "{path}: the directory holds no data files"
+            )));
         }
         (files, Some(full.clone()))
     } else if full.is_file() {
         (vec![full.clone()], None)
     } else {
-        return Err(DataError::Source(format!("{path}: no such file or directory")));
+        return Err(DataError::Source(format!(
+            "{path}: no such file or directory"
+        )));
     };
     let first = files[0].to_string_lossy().to_string();
     let format = match format.or_else(|| Format::from_path(&first)) {
@@ -89,16 +105,26 @@ pub fn resolve(path: &str, base: &Path, format: Option<Format>) -> Result<Resolv
     } else {
         FileCompressionType::UNCOMPRESSED
     };
-    if compression != FileCompressionType::UNCOMPRESSED && !matches!(format, Format::Csv | Format::Json) {
-        return Err(DataError::Source(format!("{first}: only CSV and JSON files may be compressed as a whole")));
+    if compression != FileCompressionType::UNCOMPRESSED
+        && !matches!(format, Format::Csv | Format::Json)
+    {
+        return Err(DataError::Source(format!(
+            "{first}: only CSV and JSON files may be compressed as a whole"
+        )));
     }
-    let name = files[0].file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default();
+    let name = files[0]
+        .file_name()
+        .map(|n| n.to_string_lossy().to_string())
+        .unwrap_or_default();
     let extension = match name.find('.') {
         Some(i) => name[i..].to_string(),
         None => String::new(),
     };
     // Every file of a collection must share the suffix: DataFusion lists by suffix.
-    if let Some(odd) = files.iter().find(|f| !f.to_string_lossy().ends_with(&extension)) {
+    if let Some(odd) = files
+        .iter()
+        .find(|f| !f.to_string_lossy().ends_with(&extension))
+    {
         return Err(DataError::Source(format!(
             "{path}: mixed file types ({} and {}); point the source at one kind of file",
             files[0].display(),
@@ -113,7 +139,12 @@ pub fn resolve(path: &str, base: &Path, format: Option<Format>) -> Result<Resolv
                 .parent()
                 .into_iter()
                 .flat_map(|p| p.components())
-                .filter_map(|c| c.as_os_str().to_str()?.split_once('=').map(|(k, _)| k.to_string()))
+                .filter_map(|c| {
+                    c.as_os_str()
+                        .to_str()?
+                        .split_once('=')
+                        .map(|(k, _)| k.to_string())
+                })
                 .collect();
             if partition_cols.is_empty() {
                 partition_cols = cols;
@@ -131,13 +162,24 @@ pub fn resolve(path: &str, base: &Path, format: Option<Format>) -> Result<Resolv
         (None, true) => full_str,
         (None, false) => first,
     };
-    Ok(Resolved { display: path.to_string(), files, url, format, compression, extension, partition_cols })
+    Ok(Resolved {
+        display: path.to_string(),
+        files,
+        url,
+        format,
+        compression,
+        extension,
+        partition_cols,
+    })
 }
 
 fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
     for entry in std::fs::read_dir(dir)? {
         let path = entry?.path();
-        let name = path.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default();
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().to_string())
+            .unwrap_or_default();
         if name.starts_with('.') || name.starts_with('_') {
             continue; // _SUCCESS, .crc and other writer droppings
         }
@@ -152,7 +194,11 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
 
 /// Build the listing options for a resolved source.
 fn listing_options(ctx: &SessionContext, r: &Resolved, csv: &CsvOptions) -> ListingOptions {
-    let parts: Vec<(String, DataType)> = r.partition_cols.iter().map(|c| (c.clone(), DataType::Utf8)).collect();
+    let parts: Vec<(String, DataType)> = r
+        .partition_cols
+        .iter()
+        .map(|c| (c.clone(), DataType::Utf8))
+        .collect();
     let config = ctx.copied_config();
     let table = ctx.copied_table_options();
     match r.format {
@@ -184,10 +230,11 @@ fn listing_options(ctx: &SessionContext, r: &Resolved, csv: &CsvOptions) -> List
             .file_compression_type(r.compression)
             .table_partition_cols(parts)
             .to_listing_options(&config, table),
-        Format::Arrow => ArrowReadOptions::default()
-            .file_extension(&r.extension)
-            .table_partition_cols(parts)
-            .to_listing_options(&config, table),
+        Format::Arrow => {
+            let mut o = ArrowReadOptions::default().table_partition_cols(parts);
+            o.file_extension = &r.extension;
+            o.to_listing_options(&config, table)
+        }
     }
 }
 
@@ -218,13 +265,51 @@ pub async fn open(
     pins: Vec<(String, &'static str)>,
 ) -> Result<OpenSource> {
     let options = listing_options(ctx, &r, csv);
-    let url = ListingTableUrl::parse(&r.url).map_err(|e| DataError::Source(format!("{}: {}", r.display, engine_message(&e))))?;
-    let inferred = options
-        .infer_schema(&ctx.state(), &url)
-        .await
-        .map_err(|e| DataError::Source(format!("{}: cannot read: {}", r.display, engine_message(&e))))?;
+    let fail = |e: datafusion::error::DataFusionError| {
+        DataError::Source(format!(
+            "{}: cannot read: {}",
+            r.display,
+            engine_message(&e)
+        ))
+    };
+    // A directory is listed by DataFusion (hive partitions); files and globs are given one by one.
+    let urls: Vec<ListingTableUrl> = if r.url.ends_with('/') {
+        vec![ListingTableUrl::parse(&r.url).map_err(fail)?]
+    } else {
+        r.files
+            .iter()
+            .map(|f| ListingTableUrl::parse(f.to_string_lossy()))
+            .collect::<datafusion::error::Result<_>>()
+            .map_err(fail)?
+    };
+    let mut inferred: Option<SchemaRef> = None;
+    for url in &urls {
+        let schema = options.infer_schema(&ctx.state(), url).await.map_err(|e| {
+            DataError::Source(format!(
+                "{}: cannot read: {}",
+                url.as_str().trim_start_matches("file://"),
+                engine_message(&e)
+            ))
+        })?;
+        inferred = Some(match inferred {
+            None => schema,
+            Some(prev) => Arc::new(
+                Schema::try_merge([prev.as_ref().clone(), schema.as_ref().clone()]).map_err(
+                    |e| {
+                        DataError::Source(format!(
+                            "{}: the files disagree on their columns: {e}",
+                            r.display
+                        ))
+                    },
+                )?,
+            ),
+        });
+    }
+    let inferred = inferred.ok_or_else(|| DataError::Source(format!("{}: no files", r.display)))?;
     let pins: Vec<(String, &'static str)> = if r.format == Format::Csv {
-        pins.into_iter().filter(|(c, _)| inferred.field_with_name(c).is_ok()).collect()
+        pins.into_iter()
+            .filter(|(c, _)| inferred.field_with_name(c).is_ok())
+            .collect()
     } else {
         Vec::new()
     };
@@ -245,9 +330,16 @@ pub async fn open(
             .collect();
         Arc::new(Schema::new(fields))
     };
-    let config = ListingTableConfig::new(url).with_listing_options(options).with_schema(schema);
-    let table = ListingTable::try_new(config).map_err(|e| DataError::Source(format!("{}: {}", r.display, engine_message(&e))))?;
-    Ok(OpenSource { resolved: r, provider: Arc::new(CountingTable::new(Arc::new(table))), pins })
+    let config = ListingTableConfig::new_with_multi_paths(urls)
+        .with_listing_options(options)
+        .with_schema(schema);
+    let table = ListingTable::try_new(config)
+        .map_err(|e| DataError::Source(format!("{}: {}", r.display, engine_message(&e))))?;
+    Ok(OpenSource {
+        resolved: r,
+        provider: Arc::new(CountingTable::new(Arc::new(table))),
+        pins,
+    })
 }
 
 /// A table provider that counts how often it is scanned: the proof that a suite costs one scan.
@@ -260,7 +352,10 @@ pub struct CountingTable {
 impl CountingTable {
     /// Wrap a provider.
     pub fn new(inner: Arc<dyn TableProvider>) -> Self {
-        CountingTable { inner, scans: AtomicUsize::new(0) }
+        CountingTable {
+            inner,
+            scans: AtomicUsize::new(0),
+        }
     }
 
     /// Scans started so far.

@@ -19,11 +19,18 @@ pub fn lit(v: &Scalar, dt: &DataType) -> String {
         Scalar::Int(i) => i.to_string(),
         Scalar::Float(f) if f.is_nan() => "CAST('NaN' AS DOUBLE)".into(),
         Scalar::Float(f) if f.is_infinite() => {
-            format!("CAST('{}' AS DOUBLE)", if *f > 0.0 { "Infinity" } else { "-Infinity" })
+            format!(
+                "CAST('{}' AS DOUBLE)",
+                if *f > 0.0 { "Infinity" } else { "-Infinity" }
+            )
         }
         Scalar::Float(f) => {
             let s = format!("{f:?}");
-            if s.contains('e') || s.contains('E') { format!("CAST({s} AS DOUBLE)") } else { s }
+            if s.contains('e') || s.contains('E') {
+                format!("CAST({s} AS DOUBLE)")
+            } else {
+                s
+            }
         }
         Scalar::Bool(b) => b.to_string(),
         Scalar::Str(s) => match dt {
@@ -45,7 +52,10 @@ pub fn is_string(dt: &DataType) -> bool {
 
 /// Is this a float type?
 pub fn is_float(dt: &DataType) -> bool {
-    matches!(dt, DataType::Float16 | DataType::Float32 | DataType::Float64)
+    matches!(
+        dt,
+        DataType::Float16 | DataType::Float32 | DataType::Float64
+    )
 }
 
 /// Is this a numeric type?
@@ -55,12 +65,22 @@ pub fn is_numeric(dt: &DataType) -> bool {
 
 /// Is this a date or time type?
 pub fn is_temporal(dt: &DataType) -> bool {
-    matches!(dt, DataType::Date32 | DataType::Date64 | DataType::Timestamp(_, _) | DataType::Time32(_) | DataType::Time64(_))
+    matches!(
+        dt,
+        DataType::Date32
+            | DataType::Date64
+            | DataType::Timestamp(_, _)
+            | DataType::Time32(_)
+            | DataType::Time64(_)
+    )
 }
+
+/// Does an Arrow type satisfy a declared type?
+pub type TypeTest = fn(&DataType) -> bool;
 
 /// A declared type name (`int64`, `integer`, `string`, ...): does `dt` satisfy it, and what SQL
 /// type does it pin a text column to? `None` for an unknown name.
-pub fn type_rule(name: &str) -> Option<(fn(&DataType) -> bool, &'static str)> {
+pub fn type_rule(name: &str) -> Option<(TypeTest, &'static str)> {
     fn base(dt: &DataType) -> &DataType {
         match dt {
             DataType::Dictionary(_, v) => v,
@@ -76,14 +96,23 @@ pub fn type_rule(name: &str) -> Option<(fn(&DataType) -> bool, &'static str)> {
         "uint16" => (|d| matches!(base(d), DataType::UInt16), "SMALLINT UNSIGNED"),
         "uint32" => (|d| matches!(base(d), DataType::UInt32), "INT UNSIGNED"),
         "uint64" => (|d| matches!(base(d), DataType::UInt64), "BIGINT UNSIGNED"),
-        "float32" | "float" | "real" => (|d| matches!(base(d), DataType::Float32 | DataType::Float64), "DOUBLE"),
+        "float32" | "float" | "real" => (
+            |d| matches!(base(d), DataType::Float32 | DataType::Float64),
+            "DOUBLE",
+        ),
         "float64" | "double" => (|d| matches!(base(d), DataType::Float64), "DOUBLE"),
         "integer" | "int" => (|d| base(d).is_integer(), "BIGINT"),
         "numeric" | "number" => (|d| base(d).is_numeric(), "DOUBLE"),
         "string" | "str" | "utf8" | "text" | "category" | "categorical" => (is_string, "VARCHAR"),
         "bool" | "boolean" => (|d| matches!(base(d), DataType::Boolean), "BOOLEAN"),
-        "date" => (|d| matches!(base(d), DataType::Date32 | DataType::Date64), "DATE"),
-        "timestamp" | "datetime" => (|d| matches!(base(d), DataType::Timestamp(_, _)), "TIMESTAMP"),
+        "date" => (
+            |d| matches!(base(d), DataType::Date32 | DataType::Date64),
+            "DATE",
+        ),
+        "timestamp" | "datetime" => (
+            |d| matches!(base(d), DataType::Timestamp(_, _)),
+            "TIMESTAMP",
+        ),
         "temporal" => (is_temporal, "TIMESTAMP"),
         _ => return None,
     })
@@ -91,8 +120,25 @@ pub fn type_rule(name: &str) -> Option<(fn(&DataType) -> bool, &'static str)> {
 
 /// The type names `type:` accepts.
 pub const TYPE_NAMES: &[&str] = &[
-    "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64", "float32", "float64",
-    "integer", "float", "numeric", "string", "category", "bool", "date", "timestamp", "temporal",
+    "int8",
+    "int16",
+    "int32",
+    "int64",
+    "uint8",
+    "uint16",
+    "uint32",
+    "uint64",
+    "float32",
+    "float64",
+    "integer",
+    "float",
+    "numeric",
+    "string",
+    "category",
+    "bool",
+    "date",
+    "timestamp",
+    "temporal",
 ];
 
 /// A readable name of an Arrow type.

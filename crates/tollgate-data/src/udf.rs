@@ -6,7 +6,9 @@ use std::sync::Arc;
 use datafusion::arrow::array::{Array, ArrayRef, BooleanArray, StringArray};
 use datafusion::arrow::datatypes::DataType;
 use datafusion::common::{ScalarValue, exec_err};
-use datafusion::logical_expr::{ColumnarValue, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature, Volatility};
+use datafusion::logical_expr::{
+    ColumnarValue, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature, Volatility,
+};
 
 /// Does `s` parse with `fmt` as a timestamp, a date or a time?
 pub fn parses(s: &str, fmt: &str) -> bool {
@@ -23,7 +25,9 @@ pub fn validate_format(fmt: &str) -> Result<(), String> {
         return Err("the date format is empty".into());
     }
     if StrftimeItems::new(fmt).any(|i| matches!(i, Item::Error)) {
-        return Err(format!("invalid date format `{fmt}` (strftime syntax, e.g. %Y-%m-%d)"));
+        return Err(format!(
+            "invalid date format `{fmt}` (strftime syntax, e.g. %Y-%m-%d)"
+        ));
     }
     Ok(())
 }
@@ -46,7 +50,10 @@ impl ScalarUDFImpl for ParsesDatetime {
         Ok(DataType::Boolean)
     }
 
-    fn invoke_with_args(&self, args: ScalarFunctionArgs) -> datafusion::error::Result<ColumnarValue> {
+    fn invoke_with_args(
+        &self,
+        args: ScalarFunctionArgs,
+    ) -> datafusion::error::Result<ColumnarValue> {
         let [text, fmt] = args.args.as_slice() else {
             return exec_err!("tg_parses_datetime takes (text, format)");
         };
@@ -55,17 +62,21 @@ impl ScalarUDFImpl for ParsesDatetime {
             _ => return exec_err!("tg_parses_datetime: the format must be a constant string"),
         };
         match text {
-            ColumnarValue::Scalar(ScalarValue::Utf8(s)) => {
-                Ok(ColumnarValue::Scalar(ScalarValue::Boolean(s.as_ref().map(|s| parses(s, &fmt)))))
-            }
+            ColumnarValue::Scalar(ScalarValue::Utf8(s)) => Ok(ColumnarValue::Scalar(
+                ScalarValue::Boolean(s.as_ref().map(|s| parses(s, &fmt))),
+            )),
             ColumnarValue::Array(a) => {
                 let Some(strings) = a.as_any().downcast_ref::<StringArray>() else {
                     return exec_err!("tg_parses_datetime: expected text, found {}", a.data_type());
                 };
-                let out: BooleanArray = strings.iter().map(|s| s.map(|s| parses(s, &fmt))).collect();
+                let out: BooleanArray =
+                    strings.iter().map(|s| s.map(|s| parses(s, &fmt))).collect();
                 Ok(ColumnarValue::Array(Arc::new(out) as ArrayRef))
             }
-            other => exec_err!("tg_parses_datetime: expected text, found {}", other.data_type()),
+            other => exec_err!(
+                "tg_parses_datetime: expected text, found {}",
+                other.data_type()
+            ),
         }
     }
 }

@@ -3,8 +3,11 @@
 use std::cmp::Ordering;
 
 use datafusion::arrow::array::{Array, ArrayRef};
-use datafusion::arrow::temporal_conversions::{date32_to_datetime, timestamp_ms_to_datetime, timestamp_ns_to_datetime, timestamp_s_to_datetime, timestamp_us_to_datetime};
 use datafusion::arrow::datatypes::TimeUnit;
+use datafusion::arrow::temporal_conversions::{
+    date32_to_datetime, timestamp_ms_to_datetime, timestamp_ns_to_datetime,
+    timestamp_s_to_datetime, timestamp_us_to_datetime,
+};
 use datafusion::common::ScalarValue;
 use serde_json::Value as Json;
 use tollgate_core::finding::stable_f64;
@@ -64,12 +67,24 @@ impl V {
             S::Float64(Some(x)) => V::Float(*x),
             S::Decimal128(Some(x), _, scale) => V::Float(*x as f64 / 10f64.powi(*scale as i32)),
             S::Utf8(Some(x)) | S::LargeUtf8(Some(x)) | S::Utf8View(Some(x)) => V::Str(x.clone()),
-            S::Date32(Some(d)) => date32_to_datetime(*d).map(|t| V::Date(t.date())).unwrap_or(V::Null),
-            S::Date64(Some(ms)) => timestamp_ms_to_datetime(*ms).map(|t| V::Date(t.date())).unwrap_or(V::Null),
-            S::TimestampSecond(Some(x), _) => timestamp_s_to_datetime(*x).map(V::Time).unwrap_or(V::Null),
-            S::TimestampMillisecond(Some(x), _) => timestamp_ms_to_datetime(*x).map(V::Time).unwrap_or(V::Null),
-            S::TimestampMicrosecond(Some(x), _) => timestamp_us_to_datetime(*x).map(V::Time).unwrap_or(V::Null),
-            S::TimestampNanosecond(Some(x), _) => timestamp_ns_to_datetime(*x).map(V::Time).unwrap_or(V::Null),
+            S::Date32(Some(d)) => date32_to_datetime(*d)
+                .map(|t| V::Date(t.date()))
+                .unwrap_or(V::Null),
+            S::Date64(Some(ms)) => timestamp_ms_to_datetime(*ms)
+                .map(|t| V::Date(t.date()))
+                .unwrap_or(V::Null),
+            S::TimestampSecond(Some(x), _) => {
+                timestamp_s_to_datetime(*x).map(V::Time).unwrap_or(V::Null)
+            }
+            S::TimestampMillisecond(Some(x), _) => {
+                timestamp_ms_to_datetime(*x).map(V::Time).unwrap_or(V::Null)
+            }
+            S::TimestampMicrosecond(Some(x), _) => {
+                timestamp_us_to_datetime(*x).map(V::Time).unwrap_or(V::Null)
+            }
+            S::TimestampNanosecond(Some(x), _) => {
+                timestamp_ns_to_datetime(*x).map(V::Time).unwrap_or(V::Null)
+            }
             S::Dictionary(_, inner) => V::from_scalar(inner),
             S::List(arr) => {
                 let mut out = Vec::new();
@@ -108,11 +123,19 @@ impl V {
     pub fn to_json(&self) -> Json {
         match self {
             V::Null => Json::Null,
-            V::Int(i) => i64::try_from(*i).map(Json::from).unwrap_or_else(|_| Json::String(i.to_string())),
-            V::Float(f) if f.is_finite() => {
-                serde_json::Number::from_f64(stable_f64(*f)).map(Json::Number).unwrap_or(Json::Null)
-            }
-            V::Float(f) => Json::String(if f.is_nan() { "NaN".into() } else if *f > 0.0 { "Infinity".into() } else { "-Infinity".into() }),
+            V::Int(i) => i64::try_from(*i)
+                .map(Json::from)
+                .unwrap_or_else(|_| Json::String(i.to_string())),
+            V::Float(f) if f.is_finite() => serde_json::Number::from_f64(stable_f64(*f))
+                .map(Json::Number)
+                .unwrap_or(Json::Null),
+            V::Float(f) => Json::String(if f.is_nan() {
+                "NaN".into()
+            } else if *f > 0.0 {
+                "Infinity".into()
+            } else {
+                "-Infinity".into()
+            }),
             V::Str(s) => Json::String(s.clone()),
             V::Bool(b) => Json::Bool(*b),
             V::Date(d) => Json::String(d.format("%Y-%m-%d").to_string()),
@@ -159,7 +182,12 @@ impl V {
 
 /// Parse an ISO date or timestamp written in a plan.
 pub fn parse_time(s: &str) -> Option<chrono::NaiveDateTime> {
-    for f in ["%Y-%m-%d %H:%M:%S%.f", "%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M"] {
+    for f in [
+        "%Y-%m-%d %H:%M:%S%.f",
+        "%Y-%m-%dT%H:%M:%S%.f",
+        "%Y-%m-%d %H:%M",
+        "%Y-%m-%dT%H:%M",
+    ] {
         if let Ok(t) = chrono::NaiveDateTime::parse_from_str(s, f) {
             return Some(t);
         }
@@ -170,24 +198,30 @@ pub fn parse_time(s: &str) -> Option<chrono::NaiveDateTime> {
             return Some(t);
         }
     }
-    chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").ok()?.and_hms_opt(0, 0, 0)
+    chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d")
+        .ok()?
+        .and_hms_opt(0, 0, 0)
 }
 
 /// Is `v` within the bound? `Err` when a bound cannot be compared with the value.
 pub fn within(v: &V, b: &Bound) -> Result<bool, String> {
-    if let V::Float(f) = v {
-        if f.is_nan() {
-            return Ok(false);
-        }
+    if let V::Float(f) = v
+        && f.is_nan()
+    {
+        return Ok(false);
     }
     if let Some(min) = &b.min {
-        let o = v.cmp_scalar(min).ok_or_else(|| format!("cannot compare {} with the bound {min}", describe(v)))?;
+        let o = v
+            .cmp_scalar(min)
+            .ok_or_else(|| format!("cannot compare {} with the bound {min}", describe(v)))?;
         if o == Ordering::Less || (b.strict_min && o == Ordering::Equal) {
             return Ok(false);
         }
     }
     if let Some(max) = &b.max {
-        let o = v.cmp_scalar(max).ok_or_else(|| format!("cannot compare {} with the bound {max}", describe(v)))?;
+        let o = v
+            .cmp_scalar(max)
+            .ok_or_else(|| format!("cannot compare {} with the bound {max}", describe(v)))?;
         if o == Ordering::Greater || (b.strict_max && o == Ordering::Equal) {
             return Ok(false);
         }
@@ -219,17 +253,39 @@ mod tests {
     use super::*;
 
     fn b(min: Option<Scalar>, max: Option<Scalar>) -> Bound {
-        Bound { min, max, ..Bound::default() }
+        Bound {
+            min,
+            max,
+            ..Bound::default()
+        }
     }
 
     #[test]
     fn bounds_compare_numbers_dates_and_text() {
-        assert_eq!(within(&V::Int(5), &b(Some(Scalar::Int(5)), Some(Scalar::Float(5.0)))), Ok(true));
-        let strict = Bound { strict_max: true, ..b(None, Some(Scalar::Int(5))) };
+        assert_eq!(
+            within(
+                &V::Int(5),
+                &b(Some(Scalar::Int(5)), Some(Scalar::Float(5.0)))
+            ),
+            Ok(true)
+        );
+        let strict = Bound {
+            strict_max: true,
+            ..b(None, Some(Scalar::Int(5)))
+        };
         assert_eq!(within(&V::Float(5.0), &strict), Ok(false));
         let t = parse_time("2025-06-01 12:00:00").unwrap();
-        assert_eq!(within(&V::Time(t), &b(Some(Scalar::Str("2025-01-01".into())), None)), Ok(true));
-        assert_eq!(within(&V::Str("b".into()), &b(Some(Scalar::Str("a".into())), None)), Ok(true));
+        assert_eq!(
+            within(
+                &V::Time(t),
+                &b(Some(Scalar::Str("2025-01-01".into())), None)
+            ),
+            Ok(true)
+        );
+        assert_eq!(
+            within(&V::Str("b".into()), &b(Some(Scalar::Str("a".into())), None)),
+            Ok(true)
+        );
         assert!(within(&V::Time(t), &b(Some(Scalar::Str("June".into())), None)).is_err());
         assert_eq!(within(&V::Float(f64::NAN), &b(None, None)), Ok(false));
     }

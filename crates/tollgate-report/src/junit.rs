@@ -33,13 +33,21 @@ pub fn junit(report: &RunReport) -> String {
                 Status::Passed | Status::Warned => TestCaseStatus::success(),
                 Status::Failed => {
                     let mut s = TestCaseStatus::non_success(NonSuccessKind::Failure);
-                    s.set_message(format!("expected {}; observed {}", f.expected, show(&f.observed)));
+                    s.set_message(format!(
+                        "expected {}; observed {}",
+                        f.expected,
+                        show(&f.observed)
+                    ));
                     let mut detail = String::new();
                     if let (Some(u), Some(e)) = (f.unexpected_count, f.element_count) {
                         detail.push_str(&format!("{u} of {e} unexpected\n"));
                     }
                     for row in &f.sample {
-                        detail.push_str(&format!("row {}: {}\n", row.row, serde_json::Value::Object(row.values.clone())));
+                        detail.push_str(&format!(
+                            "row {}: {}\n",
+                            row.row,
+                            serde_json::Value::Object(row.values.clone())
+                        ));
                     }
                     s.set_description(detail);
                     s
@@ -53,11 +61,19 @@ pub fn junit(report: &RunReport) -> String {
             let mut case = TestCase::new(case_name(f), status);
             case.set_classname(format!("tollgate.{}", t.name));
             if f.status == Status::Warned {
-                case.system_out = Some(format!("warning: expected {}; observed {}", f.expected, show(&f.observed)).into());
+                case.system_out = Some(
+                    format!(
+                        "warning: expected {}; observed {}",
+                        f.expected,
+                        show(&f.observed)
+                    )
+                    .into(),
+                );
             }
             suite.add_test_case(case);
         }
         r.add_test_suite(suite);
     }
-    r.to_string().unwrap_or_else(|e| format!("<!-- junit rendering failed: {e} -->\n"))
+    r.to_string()
+        .unwrap_or_else(|e| format!("<!-- junit rendering failed: {e} -->\n"))
 }

@@ -46,7 +46,8 @@ impl Format {
 
 /// The JSON document (pretty-printed, deterministic, newline-terminated).
 pub fn json(report: &RunReport) -> String {
-    let mut s = serde_json::to_string_pretty(report).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"));
+    let mut s =
+        serde_json::to_string_pretty(report).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"));
     s.push('\n');
     s
 }

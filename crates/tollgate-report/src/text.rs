@@ -29,7 +29,11 @@ impl Paint {
     }
 
     fn code(&self, code: &str, text: &str) -> String {
-        if self.0 { format!("\x1b[{code}m{text}\x1b[0m") } else { text.to_string() }
+        if self.0 {
+            format!("\x1b[{code}m{text}\x1b[0m")
+        } else {
+            text.to_string()
+        }
     }
 
     fn dim(&self, text: &str) -> String {
@@ -56,9 +60,10 @@ pub fn text(report: &RunReport, opts: &TextOptions) -> String {
     let s = &report.summary;
     let _ = writeln!(
         out,
-        "\n{} {} tests: {} passed, {} failed, {} warned, {} errors",
+        "\n{} {} {}: {} passed, {} failed, {} warned, {} errors",
         p.status(report.status, mark(report.status)),
         s.tests,
+        if s.tests == 1 { "test" } else { "tests" },
         s.passed,
         s.failed,
         s.warned,
@@ -68,9 +73,20 @@ pub fn text(report: &RunReport, opts: &TextOptions) -> String {
 }
 
 fn test(out: &mut String, t: &TestResult, p: &Paint, opts: &TextOptions) {
-    let kind = serde_json::to_value(t.kind).ok().map(|v| show(&v)).unwrap_or_default();
-    let passed = t.findings.iter().filter(|f| f.status == Status::Passed).count();
-    let mut line = format!("{:<5} {kind} {}", p.status(t.status, mark(t.status)), t.name);
+    let kind = serde_json::to_value(t.kind)
+        .ok()
+        .map(|v| show(&v))
+        .unwrap_or_default();
+    let passed = t
+        .findings
+        .iter()
+        .filter(|f| f.status == Status::Passed)
+        .count();
+    let mut line = format!(
+        "{:<5} {kind} {}",
+        p.status(t.status, mark(t.status)),
+        t.name
+    );
     let mut facts = Vec::new();
     if let Some(src) = &t.source {
         facts.push(src.clone());
@@ -110,7 +126,11 @@ fn finding(out: &mut String, f: &Finding, p: &Paint) {
     if let Some(g) = &f.gx_type {
         subject.push_str(&p.dim(&format!(" ({g})")));
     }
-    let _ = writeln!(out, "      {} {subject}", p.status(f.status, mark(f.status)));
+    let _ = writeln!(
+        out,
+        "      {} {subject}",
+        p.status(f.status, mark(f.status))
+    );
     if let Some(e) = &f.error {
         let _ = writeln!(out, "          {e}");
         if f.status == Status::Error {

@@ -18,14 +18,21 @@ use std::path::Path;
 
 pub use tollgate_core as core;
 pub use tollgate_core::plan::{parse_plan, parse_suite};
-pub use tollgate_core::{Finding, Plan, RunReport, SourceDecl, Status, SuiteDecl, TestKind, TestResult};
+pub use tollgate_core::{
+    Finding, Plan, RunReport, SourceDecl, Status, SuiteDecl, TestKind, TestResult,
+};
 pub use tollgate_data as data;
 pub use tollgate_data::{Engine, EngineOptions};
 pub use tollgate_report as report;
 
 /// Run every suite of a plan whose name contains `filter` (all when `None`). Source paths are
 /// relative to `base` (the plan's directory).
-pub async fn run_plan(engine: &Engine, plan: &Plan, base: &Path, filter: Option<&str>) -> RunReport {
+pub async fn run_plan(
+    engine: &Engine,
+    plan: &Plan,
+    base: &Path,
+    filter: Option<&str>,
+) -> RunReport {
     let mut results = Vec::new();
     for source in &plan.sources {
         let suites: Vec<&SuiteDecl> = plan
@@ -45,12 +52,22 @@ pub async fn run_plan(engine: &Engine, plan: &Plan, base: &Path, filter: Option<
 }
 
 /// Run suites on one source (the `validate` command).
-pub async fn run_suites(engine: &Engine, source: &SourceDecl, suites: &[SuiteDecl], base: &Path) -> RunReport {
+pub async fn run_suites(
+    engine: &Engine,
+    source: &SourceDecl,
+    suites: &[SuiteDecl],
+    base: &Path,
+) -> RunReport {
     let refs: Vec<&SuiteDecl> = suites.iter().collect();
     RunReport::new(run_on(engine, source, &refs, base).await)
 }
 
-async fn run_on(engine: &Engine, source: &SourceDecl, suites: &[&SuiteDecl], base: &Path) -> Vec<TestResult> {
+async fn run_on(
+    engine: &Engine,
+    source: &SourceDecl,
+    suites: &[&SuiteDecl],
+    base: &Path,
+) -> Vec<TestResult> {
     match engine.prepare(source, base, suites).await {
         Ok(prepared) => {
             let mut out = Vec::new();

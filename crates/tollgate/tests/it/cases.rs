@@ -47,7 +47,12 @@ fn parse(file: &str, text: &str) -> Vec<Case> {
             match head {
                 "suite" => case.suite = content.to_string(),
                 "expect" => {
-                    case.expect = content.lines().map(str::trim_end).filter(|l| !l.is_empty() && !l.starts_with('#')).map(String::from).collect()
+                    case.expect = content
+                        .lines()
+                        .map(str::trim_end)
+                        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+                        .map(String::from)
+                        .collect()
                 }
                 data => {
                     case.data_name = data.to_string();
@@ -62,9 +67,17 @@ fn parse(file: &str, text: &str) -> Vec<Case> {
 
 /// One finding as one line: `CHECK SUBJECT: STATUS observed=JSON [unexpected=U/E] [rows=[..]] [error=..]`.
 pub fn line(f: &tollgate::Finding) -> String {
-    let mut subject = f.column.clone().or_else(|| f.columns.as_ref().map(|c| c.join(","))).unwrap_or_default();
+    let mut subject = f
+        .column
+        .clone()
+        .or_else(|| f.columns.as_ref().map(|c| c.join(",")))
+        .unwrap_or_default();
     if let Some(n) = &f.name {
-        subject = if subject.is_empty() { format!("[{n}]") } else { format!("{subject} [{n}]") };
+        subject = if subject.is_empty() {
+            format!("[{n}]")
+        } else {
+            format!("{subject} [{n}]")
+        };
     }
     let mut s = format!("{} {}: {}", f.check, subject, f.status.as_str());
     if f.status == Status::Error {
@@ -103,7 +116,8 @@ fn matches(expected: &str, got: &str) -> bool {
 fn run_case(case: &Case, dir: &Path) -> Result<(), String> {
     let data_path = dir.join(&case.data_name);
     std::fs::write(&data_path, &case.data).map_err(|e| e.to_string())?;
-    let suite = tollgate::parse_suite(&case.suite, &case.name).map_err(|d| format!("suite does not parse:\n{}", d.render(Some(&case.suite))))?;
+    let suite = tollgate::parse_suite(&case.suite, &case.name)
+        .map_err(|d| format!("suite does not parse:\n{}", d.render(Some(&case.suite))))?;
     let source = SourceDecl {
         name: "data".into(),
         pos: Default::default(),
@@ -115,13 +129,22 @@ fn run_case(case: &Case, dir: &Path) -> Result<(), String> {
     let mut first: Option<(String, Vec<String>)> = None;
     for batch in [1usize, 3, 8192] {
         for partitions in [1usize, 4] {
-            let engine = Engine::new(EngineOptions { batch_size: Some(batch), partitions: Some(partitions) });
-            let report = rt.block_on(tollgate::run_suites(&engine, &source, std::slice::from_ref(&suite), dir));
+            let engine = Engine::new(EngineOptions {
+                batch_size: Some(batch),
+                partitions: Some(partitions),
+            });
+            let report = rt.block_on(tollgate::run_suites(
+                &engine,
+                &source,
+                std::slice::from_ref(&suite),
+                dir,
+            ));
             let json = tollgate::report::json(&report);
             let lines = render(&report);
             match &first {
                 None => {
-                    let ok = lines.len() == case.expect.len() && case.expect.iter().zip(&lines).all(|(e, g)| matches(e, g));
+                    let ok = lines.len() == case.expect.len()
+                        && case.expect.iter().zip(&lines).all(|(e, g)| matches(e, g));
                     if !ok {
                         return Err(format!(
                             "findings differ\n  expected:\n    {}\n  got:\n    {}",
@@ -132,7 +155,9 @@ fn run_case(case: &Case, dir: &Path) -> Result<(), String> {
                     first = Some((json, lines));
                 }
                 Some((j, _)) if *j != json => {
-                    return Err(format!("JSON differs at batch size {batch}, {partitions} partitions:\n{json}\nvs\n{j}"));
+                    return Err(format!(
+                        "JSON differs at batch size {batch}, {partitions} partitions:\n{json}\nvs\n{j}"
+                    ));
                 }
                 Some(_) => {}
             }
@@ -144,13 +169,23 @@ fn run_case(case: &Case, dir: &Path) -> Result<(), String> {
 #[test]
 fn check_cases() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/cases");
-    let mut files: Vec<_> = std::fs::read_dir(&root).expect("tests/cases").filter_map(|e| e.ok()).map(|e| e.path()).collect();
+    let mut files: Vec<_> = std::fs::read_dir(&root)
+        .expect("tests/cases")
+        .filter_map(|e| e.ok())
+        .map(|e| e.path())
+        .collect();
     files.sort();
     let mut failures = Vec::new();
     let mut count = 0;
-    for f in files.iter().filter(|f| f.extension().is_some_and(|e| e == "case")) {
+    for f in files
+        .iter()
+        .filter(|f| f.extension().is_some_and(|e| e == "case"))
+    {
         let text = std::fs::read_to_string(f).expect("read case file");
-        let name = f.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default();
+        let name = f
+            .file_name()
+            .map(|n| n.to_string_lossy().to_string())
+            .unwrap_or_default();
         for case in parse(&name, &text) {
             count += 1;
             let dir = tempfile::tempdir().expect("tempdir");
@@ -160,5 +195,10 @@ fn check_cases() {
         }
     }
     assert!(count > 0, "no cases found");
-    assert!(failures.is_empty(), "{} of {count} cases failed:\n\n{}", failures.len(), failures.join("\n\n"));
+    assert!(
+        failures.is_empty(),
+        "{} of {count} cases failed:\n\n{}",
+        failures.len(),
+        failures.join("\n\n")
+    );
 }

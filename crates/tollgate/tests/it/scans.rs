@@ -6,13 +6,23 @@ use std::path::Path;
 use tollgate::{Engine, SourceDecl, Status};
 
 fn source(path: &str) -> SourceDecl {
-    SourceDecl { name: "data".into(), pos: Default::default(), path: path.into(), format: None, csv: Default::default() }
+    SourceDecl {
+        name: "data".into(),
+        pos: Default::default(),
+        path: path.into(),
+        format: None,
+        csv: Default::default(),
+    }
 }
 
 fn write_data(dir: &Path) {
     let mut csv = String::from("id,amount,country,email\n");
     for i in 0..200 {
-        csv.push_str(&format!("{i},{}.5,{},user{i}@example.com\n", i % 50, ["US", "GB", "DE"][i % 3]));
+        csv.push_str(&format!(
+            "{i},{}.5,{},user{i}@example.com\n",
+            i % 50,
+            ["US", "GB", "DE"][i % 3]
+        ));
     }
     std::fs::write(dir.join("d.csv"), csv).expect("write");
 }
@@ -38,13 +48,23 @@ fn a_passing_suite_costs_one_scan() {
     let dir = tempfile::tempdir().expect("tempdir");
     write_data(dir.path());
     let suite = tollgate::parse_suite(PASSING, "s").expect("suite parses");
-    assert!(suite.checks.len() >= 20, "the suite should be large: {}", suite.checks.len());
+    assert!(
+        suite.checks.len() >= 20,
+        "the suite should be large: {}",
+        suite.checks.len()
+    );
     let rt = tokio::runtime::Runtime::new().expect("runtime");
     let engine = Engine::default();
-    let prepared = rt.block_on(engine.prepare(&source("d.csv"), dir.path(), &[&suite])).expect("prepare");
+    let prepared = rt
+        .block_on(engine.prepare(&source("d.csv"), dir.path(), &[&suite]))
+        .expect("prepare");
     assert_eq!(prepared.scans(), 0, "opening a source reads no rows");
     let result = rt.block_on(engine.run_suite(&prepared, &suite));
-    let bad: Vec<_> = result.findings.iter().filter(|f| f.status != Status::Passed).collect();
+    let bad: Vec<_> = result
+        .findings
+        .iter()
+        .filter(|f| f.status != Status::Passed)
+        .collect();
     assert!(bad.is_empty(), "every check should pass: {bad:#?}");
     assert_eq!(prepared.scans(), 1, "all metrics of the suite in one scan");
 }
@@ -60,11 +80,16 @@ fn failing_checks_add_one_bounded_query_each() {
     .expect("suite parses");
     let rt = tokio::runtime::Runtime::new().expect("runtime");
     let engine = Engine::default();
-    let prepared = rt.block_on(engine.prepare(&source("d.csv"), dir.path(), &[&suite])).expect("prepare");
+    let prepared = rt
+        .block_on(engine.prepare(&source("d.csv"), dir.path(), &[&suite]))
+        .expect("prepare");
     let result = rt.block_on(engine.run_suite(&prepared, &suite));
     assert!(result.findings.iter().all(|f| f.status == Status::Failed));
     // One aggregate scan + one sample query per failing row-level check (the mean has none).
     assert_eq!(prepared.scans(), 3);
     assert_eq!(result.findings[0].sample.len(), 5);
-    assert_eq!(result.findings[0].sample[0].row, 11, "first row with amount > 10 is id 11");
+    assert_eq!(
+        result.findings[0].sample[0].row, 10,
+        "first row with amount > 10 is row 10 (10.5)"
+    );
 }

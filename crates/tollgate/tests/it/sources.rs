@@ -6,9 +6,20 @@ use tollgate::{Engine, RunReport, SourceDecl, Status};
 
 fn run(dir: &Path, path: &str, suite: &str) -> RunReport {
     let suite = tollgate::parse_suite(suite, "s").expect("suite parses");
-    let source = SourceDecl { name: "data".into(), pos: Default::default(), path: path.into(), format: None, csv: Default::default() };
+    let source = SourceDecl {
+        name: "data".into(),
+        pos: Default::default(),
+        path: path.into(),
+        format: None,
+        csv: Default::default(),
+    };
     let rt = tokio::runtime::Runtime::new().expect("runtime");
-    rt.block_on(tollgate::run_suites(&Engine::default(), &source, &[suite], dir))
+    rt.block_on(tollgate::run_suites(
+        &Engine::default(),
+        &source,
+        &[suite],
+        dir,
+    ))
 }
 
 /// Write `sql`'s result with DataFusion's COPY (real Parquet / Arrow / JSON / compressed CSV files).
@@ -20,15 +31,23 @@ fn copy(dir: &Path, sql: &str, file: &str, options: &str) {
         std::fs::create_dir_all(parent).expect("mkdir");
     }
     let q = format!("COPY ({sql}) TO '{}' {options}", target.display());
-    rt.block_on(async { ctx.sql(&q).await?.collect().await }).expect("copy");
+    rt.block_on(async { ctx.sql(&q).await?.collect().await })
+        .expect("copy");
 }
 
-const ROWS: &str = "SELECT * FROM (VALUES (1, 'a', 1.5), (2, 'b', NULL), (3, 'c', 3.5)) AS v(id, name, x)";
+const ROWS: &str =
+    "SELECT * FROM (VALUES (1, 'a', 1.5), (2, 'b', NULL), (3, 'c', 3.5)) AS v(id, name, x)";
 const SUITE: &str = "table: { row_count: 3, columns: [id, name, x] }\ncolumns:\n  id: { not_null: true, unique: true, between: [1, 3] }\n  x: { mean: 2.5 }\n";
 
 fn assert_passes(report: &RunReport) {
     let t = &report.tests[0];
-    assert_eq!(t.status, Status::Passed, "{:#?}", t);
+    assert_eq!(
+        t.status,
+        Status::Passed,
+        "{} {:#?}",
+        t.source.as_deref().unwrap_or(""),
+        t
+    );
     assert_eq!(t.rows, Some(3));
 }
 
@@ -40,13 +59,28 @@ fn every_format_reads_the_same_rows() {
     copy(d, ROWS, "t.arrow", "STORED AS ARROW");
     copy(d, ROWS, "t.json", "STORED AS JSON");
     copy(d, ROWS, "t.csv", "STORED AS CSV");
-    copy(d, ROWS, "t.csv.gz", "STORED AS CSV OPTIONS ('format.compression' 'gzip')");
-    copy(d, ROWS, "t.csv.zst", "STORED AS CSV OPTIONS ('format.compression' 'zstd')");
-    for f in ["t.parquet", "t.arrow", "t.json", "t.csv", "t.csv.gz", "t.csv.zst"] {
+    copy(
+        d,
+        ROWS,
+        "t.csv.gz",
+        "STORED AS CSV OPTIONS ('format.compression' 'gzip')",
+    );
+    copy(
+        d,
+        ROWS,
+        "t.csv.zst",
+        "STORED AS CSV OPTIONS ('format.compression' 'zstd')",
+    );
+    for f in [
+        "t.parquet",
+        "t.arrow",
+        "t.json",
+        "t.csv",
+        "t.csv.gz",
+        "t.csv.zst",
+    ] {
         assert!(d.join(f).is_file(), "{f} was not written");
-        let r = run(d, f, SUITE);
-        assert_eq!(r.tests[0].status, Status::Passed, "{f}: {:#?}", r.tests[0]);
-        assert_eq!(r.tests[0].rows, Some(3), "{f}");
+        assert_passes(&run(d, f, SUITE));
     }
 }
 
@@ -54,8 +88,18 @@ fn every_format_reads_the_same_rows() {
 fn globs_and_partitioned_directories() {
     let dir = tempfile::tempdir().expect("tempdir");
     let d = dir.path();
-    copy(d, "SELECT * FROM (VALUES (1, 'a', 1.5)) AS v(id, name, x)", "parts/year=2024/p0.parquet", "STORED AS PARQUET");
-    copy(d, "SELECT * FROM (VALUES (2, 'b', NULL), (3, 'c', 3.5)) AS v(id, name, x)", "parts/year=2025/p1.parquet", "STORED AS PARQUET");
+    copy(
+        d,
+        "SELECT * FROM (VALUES (1, 'a', 1.5)) AS v(id, name, x)",
+        "parts/year=2024/p0.parquet",
+        "STORED AS PARQUET",
+    );
+    copy(
+        d,
+        "SELECT * FROM (VALUES (2, 'b', NULL), (3, 'c', 3.5)) AS v(id, name, x)",
+        "parts/year=2025/p1.parquet",
+        "STORED AS PARQUET",
+    );
     std::fs::write(d.join("parts/_SUCCESS"), "").expect("write marker");
     let suite = "table: { row_count: 3 }\ncolumns:\n  year: { in_set: ['2024', '2025'], distinct_count: 2 }\n  id: { unique: true }\n";
     let r = run(d, "parts", suite);
@@ -79,16 +123,36 @@ fn csv_options_and_pinned_types() {
         }
     }
     std::fs::write(d.join("codes.csv"), csv).expect("write");
-    let suite = tollgate::parse_suite("columns:\n  code: { type: string, not_null: true }\n  id: { type: int64 }\n", "s").expect("suite");
-    let mut source = SourceDecl { name: "data".into(), pos: Default::default(), path: "codes.csv".into(), format: None, csv: Default::default() };
+    let suite = tollgate::parse_suite(
+        "columns:\n  code: { type: string, not_null: true }\n  id: { type: int64 }\n",
+        "s",
+    )
+    .expect("suite");
+    let mut source = SourceDecl {
+        name: "data".into(),
+        pos: Default::default(),
+        path: "codes.csv".into(),
+        format: None,
+        csv: Default::default(),
+    };
     source.csv.delimiter = Some(b';');
     let rt = tokio::runtime::Runtime::new().expect("runtime");
-    let r = rt.block_on(tollgate::run_suites(&Engine::default(), &source, &[suite], d));
+    let r = rt.block_on(tollgate::run_suites(
+        &Engine::default(),
+        &source,
+        &[suite],
+        d,
+    ));
     assert_eq!(r.tests[0].status, Status::Passed, "{:#?}", r.tests[0]);
     assert_eq!(r.tests[0].rows, Some(10_050));
     // Pinned to an integer, the one bad value is counted (not a crash), with its row.
     let suite = tollgate::parse_suite("columns:\n  code: { type: int64 }\n", "s").expect("suite");
-    let r = rt.block_on(tollgate::run_suites(&Engine::default(), &source, &[suite], d));
+    let r = rt.block_on(tollgate::run_suites(
+        &Engine::default(),
+        &source,
+        &[suite],
+        d,
+    ));
     let f = &r.tests[0].findings[0];
     assert_eq!(f.status, Status::Failed, "{f:#?}");
     assert_eq!(f.unexpected_count, Some(1));
@@ -108,7 +172,11 @@ fn missing_file_is_an_error_naming_it() {
 #[test]
 fn corrupt_parquet_is_an_error_naming_the_file() {
     let dir = tempfile::tempdir().expect("tempdir");
-    std::fs::write(dir.path().join("bad.parquet"), b"PAR1 this is not parquet at all").expect("write");
+    std::fs::write(
+        dir.path().join("bad.parquet"),
+        b"PAR1 this is not parquet at all",
+    )
+    .expect("write");
     let r = run(dir.path(), "bad.parquet", SUITE);
     assert_eq!(r.status, Status::Error);
     let e = r.tests[0].error.clone().unwrap_or_default();
@@ -130,11 +198,22 @@ fn empty_data_and_odd_column_names() {
     let dir = tempfile::tempdir().expect("tempdir");
     let d = dir.path();
     std::fs::write(d.join("e.csv"), "a,b\n").expect("write");
-    let r = run(d, "e.csv", "table: { row_count: 0 }\ncolumns:\n  a: { not_null: true, between: [0, 1] }\n");
+    let r = run(
+        d,
+        "e.csv",
+        "table: { row_count: 0 }\ncolumns:\n  a: { not_null: true, between: [0, 1] }\n",
+    );
     assert_eq!(r.tests[0].status, Status::Passed, "{:#?}", r.tests[0]);
-    std::fs::write(d.join("o.csv"), "\"my col\",\"it's\",\"a.b\",\"q\"\"uote\",ünï\n1,2,3,4,5\n").expect("write");
+    std::fs::write(
+        d.join("o.csv"),
+        "\"my col\",\"it's\",\"a.b\",\"q\"\"uote\",ünï\n1,2,3,4,5\n",
+    )
+    .expect("write");
     let suite = "columns:\n  my col: { between: [1, 1] }\n  it's: { in_set: [2] }\n  a.b: { equals_never: 1 }\n";
-    assert!(tollgate::parse_suite(suite, "s").is_err(), "unknown check must not parse");
+    assert!(
+        tollgate::parse_suite(suite, "s").is_err(),
+        "unknown check must not parse"
+    );
     let suite = "columns:\n  my col: { between: [1, 1] }\n  it's: { in_set: [2] }\n  a.b: { not_null: true }\n  'q\"uote': { max: 4 }\n  ünï: { min: 5 }\nrows:\n  - { condition: '\"my col\" + \"a.b\" = 4' }\n";
     let r = run(d, "o.csv", suite);
     assert_eq!(r.tests[0].status, Status::Passed, "{:#?}", r.tests[0]);
