@@ -38,6 +38,15 @@ pub struct Planned {
     pub failing_from: Option<String>,
 }
 
+/// A column pinned by a `type:` check on a CSV source.
+#[derive(Debug, Clone, Copy)]
+pub struct Pin<'a> {
+    /// The SQL type it is read as.
+    pub sql_type: &'a str,
+    /// Read as text and converted in a view (bad values counted), or read as the type.
+    pub text: bool,
+}
+
 /// A check that cannot be evaluated on this data: becomes a finding with status `error`.
 pub struct Unfit(pub String);
 
@@ -107,7 +116,7 @@ fn outside(c: &str, b: &Bound, dt: &DataType) -> String {
 }
 
 /// Plan a check against a schema.
-pub fn plan(decl: &CheckDecl, schema: &Schema, pinned: Option<&str>) -> Result<Planned, Unfit> {
+pub fn plan(decl: &CheckDecl, schema: &Schema, pinned: Option<Pin<'_>>) -> Result<Planned, Unfit> {
     let mut p = Planned::default();
     let col = decl.column.as_deref();
     let value_check = |p: &mut Planned, name: &str, bad: String| {
@@ -134,7 +143,11 @@ pub fn plan(decl: &CheckDecl, schema: &Schema, pinned: Option<&str>) -> Result<P
                 }
                 return Err(Unfit(msg));
             }
-            if pinned.is_some() {
+            if pinned.is_some_and(|p| !p.text) {
+                // Read as the pinned type: every non-null value converted, or the scan failed
+                // (and the suite was rerun with text pins).
+                p.metrics = vec![Metric::NonNull(c.to_string()), Metric::Nothing];
+            } else if pinned.is_some() {
                 let raw = raw_name(c);
                 let bad = format!("{} IS NOT NULL AND {} IS NULL", ident(&raw), ident(c));
                 p.metrics = vec![
@@ -516,7 +529,7 @@ fn bound_judge(f: &mut Finding, decl: &CheckDecl, v: V, b: &Bound, what: &str) {
 
 /// Judge a check from its metric values (in the order of `Planned::metrics`, or the own query's
 /// columns). `schema` answers table-level checks.
-pub fn judge(decl: &CheckDecl, values: &[V], schema: &Schema, pinned: Option<&str>) -> Finding {
+pub fn judge(decl: &CheckDecl, values: &[V], schema: &Schema, pinned: Option<Pin<'_>>) -> Finding {
     let mut f = Finding::new(decl.check, Status::Passed, decl.severity);
     f.column = decl.column.clone();
     f.name = decl.name.clone();
@@ -594,13 +607,18 @@ pub fn judge(decl: &CheckDecl, values: &[V], schema: &Schema, pinned: Option<&st
                 .field_with_name(&c)
                 .map(|x| x.data_type().clone())
                 .unwrap_or(DataType::Null);
-            if let Some(sql_type) = pinned {
+            if let Some(pin) = pinned {
+                let how = if pin.text {
+                    format!("read as text, cast to {}", pin.sql_type)
+                } else {
+                    format!("read as {}", pin.sql_type)
+                };
                 mostly(
                     &mut f,
                     decl,
                     n(0),
                     n(1),
-                    &format!("converts to {name} (pinned: read as text, cast to {sql_type})"),
+                    &format!("converts to {name} (pinned: {how})"),
                 );
             } else {
                 let ok = sql::type_rule(name).is_some_and(|(rule, _)| rule(&dt));

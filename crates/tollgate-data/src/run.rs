@@ -12,7 +12,7 @@ use tollgate_core::{
     CheckDecl, CheckKind, Finding, SampleRow, SourceDecl, Status, SuiteDecl, TestKind, TestResult,
 };
 
-use crate::check::{self, DUPS, Planned, ROW, Unfit};
+use crate::check::{self, DUPS, Pin, Planned, ROW, Unfit};
 use crate::error::{DataError, Result, engine_message};
 use crate::metric::{Metric, dedup};
 use crate::source::{self, OpenSource};
@@ -73,12 +73,50 @@ impl Engine {
         ctx
     }
 
+    /// Run suites on a source. Pinned CSV columns are first read as their type (fast); if a
+    /// value does not convert, the suites run again with those columns read as text and
+    /// converted, so that the bad values are counted and shown instead of stopping the run.
+    pub async fn run_suites(
+        &self,
+        decl: &SourceDecl,
+        base: &Path,
+        suites: &[&SuiteDecl],
+    ) -> Result<Vec<TestResult>> {
+        let prepared = self.prepare(decl, base, suites).await?;
+        let mut results = Vec::new();
+        for s in suites {
+            results.push(self.run_suite(&prepared, s).await);
+        }
+        let failed_to_convert = results
+            .iter()
+            .any(|r| r.error.as_deref().is_some_and(|e| e.contains("parsing")));
+        if failed_to_convert && !prepared.source.pins.is_empty() && !prepared.source.text_pins {
+            let prepared = self.prepare_with(decl, base, suites, true).await?;
+            results.clear();
+            for s in suites {
+                results.push(self.run_suite(&prepared, s).await);
+            }
+        }
+        Ok(results)
+    }
+
     /// Open a source for the given suites (their `type:` checks pin CSV columns).
     pub async fn prepare(
         &self,
         decl: &SourceDecl,
         base: &Path,
         suites: &[&SuiteDecl],
+    ) -> Result<Prepared> {
+        self.prepare_with(decl, base, suites, false).await
+    }
+
+    /// [`Engine::prepare`], choosing how pinned columns are read.
+    pub async fn prepare_with(
+        &self,
+        decl: &SourceDecl,
+        base: &Path,
+        suites: &[&SuiteDecl],
+        text_pins: bool,
     ) -> Result<Prepared> {
         let resolved = source::resolve(&decl.path, base, decl.format)?;
         let mut pins: Vec<(String, &'static str)> = Vec::new();
@@ -102,7 +140,7 @@ impl Engine {
         }
         let ctx = self.context(None);
         let ordered = self.context(Some(1));
-        let open = source::open(&ctx, resolved, &decl.csv, pins).await?;
+        let open = source::open(&ctx, resolved, &decl.csv, pins, text_pins).await?;
         let raw_schema = open.raw_schema();
         for c in [&ctx, &ordered] {
             if open.pins.is_empty() {
@@ -407,14 +445,18 @@ fn numbered(window: Option<&str>) -> String {
     }
 }
 
-fn pin_of<'a>(src: &'a Prepared, decl: &CheckDecl) -> Option<&'a str> {
+fn pin_of<'a>(src: &'a Prepared, decl: &CheckDecl) -> Option<Pin<'a>> {
     match (&decl.kind, &decl.column) {
-        (CheckKind::Type(_), Some(c)) => src
-            .source
-            .pins
-            .iter()
-            .find(|(p, _)| p == c)
-            .map(|(_, t)| *t),
+        (CheckKind::Type(_), Some(c)) => {
+            src.source
+                .pins
+                .iter()
+                .find(|(p, _)| p == c)
+                .map(|(_, t)| Pin {
+                    sql_type: t,
+                    text: src.source.text_pins,
+                })
+        }
         _ => None,
     }
 }

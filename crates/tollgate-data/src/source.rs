@@ -247,6 +247,9 @@ pub struct OpenSource {
     pub provider: Arc<CountingTable>,
     /// Columns pinned by `type:` checks: (column, SQL type).
     pub pins: Vec<(String, &'static str)>,
+    /// Pinned columns are read as text and converted in a view (slower, but a value that does
+    /// not convert is counted instead of stopping the scan).
+    pub text_pins: bool,
 }
 
 impl OpenSource {
@@ -256,13 +259,15 @@ impl OpenSource {
     }
 }
 
-/// Open a source: list files, infer the schema (CSV columns in `pins` are read as text and
-/// converted later, so that inference cannot change them).
+/// Open a source: list files, infer the schema. CSV columns in `pins` get their pinned type
+/// whatever inference says: read as that type directly, or (`text_pins`) read as text and
+/// converted later so that bad values can be counted.
 pub async fn open(
     ctx: &SessionContext,
     r: Resolved,
     csv: &CsvOptions,
     pins: Vec<(String, &'static str)>,
+    text_pins: bool,
 ) -> Result<OpenSource> {
     let options = listing_options(ctx, &r, csv);
     let fail = |e: datafusion::error::DataFusionError| {
@@ -320,12 +325,18 @@ pub async fn open(
         let fields: Vec<Field> = inferred
             .fields()
             .iter()
-            .map(|f| {
-                if pins.iter().any(|(c, _)| c == f.name()) {
-                    Field::new(f.name(), DataType::Utf8, true)
-                } else {
-                    f.as_ref().clone()
+            .map(|f| match pins.iter().find(|(c, _)| c == f.name()) {
+                Some(_) if text_pins => Field::new(f.name(), DataType::Utf8, true),
+                Some((_, sql_type)) => {
+                    let keep = crate::sql::type_rule_of_sql(sql_type)
+                        .is_some_and(|rule| rule(f.data_type()));
+                    if keep {
+                        f.as_ref().clone()
+                    } else {
+                        Field::new(f.name(), crate::sql::arrow_type(sql_type), true)
+                    }
                 }
+                None => f.as_ref().clone(),
             })
             .collect();
         Arc::new(Schema::new(fields))
@@ -339,6 +350,7 @@ pub async fn open(
         resolved: r,
         provider: Arc::new(CountingTable::new(Arc::new(table))),
         pins,
+        text_pins,
     })
 }
 

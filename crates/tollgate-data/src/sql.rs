@@ -118,6 +118,46 @@ pub fn type_rule(name: &str) -> Option<(TypeTest, &'static str)> {
     })
 }
 
+/// The Arrow type a pinned CSV column is read as.
+pub fn arrow_type(sql_type: &str) -> DataType {
+    use datafusion::arrow::datatypes::TimeUnit;
+    match sql_type {
+        "TINYINT" => DataType::Int8,
+        "SMALLINT" => DataType::Int16,
+        "INT" => DataType::Int32,
+        "BIGINT" => DataType::Int64,
+        "TINYINT UNSIGNED" => DataType::UInt8,
+        "SMALLINT UNSIGNED" => DataType::UInt16,
+        "INT UNSIGNED" => DataType::UInt32,
+        "BIGINT UNSIGNED" => DataType::UInt64,
+        "DOUBLE" => DataType::Float64,
+        "BOOLEAN" => DataType::Boolean,
+        "DATE" => DataType::Date32,
+        "TIMESTAMP" => DataType::Timestamp(TimeUnit::Nanosecond, None),
+        _ => DataType::Utf8,
+    }
+}
+
+/// The rule of the canonical type a SQL type pins to (to keep an inferred type that already fits).
+pub fn type_rule_of_sql(sql_type: &str) -> Option<TypeTest> {
+    let name = match sql_type {
+        "TINYINT" => "int8",
+        "SMALLINT" => "int16",
+        "INT" => "int32",
+        "BIGINT" => "int64",
+        "TINYINT UNSIGNED" => "uint8",
+        "SMALLINT UNSIGNED" => "uint16",
+        "INT UNSIGNED" => "uint32",
+        "BIGINT UNSIGNED" => "uint64",
+        "DOUBLE" => "float64",
+        "BOOLEAN" => "bool",
+        "DATE" => "date",
+        "TIMESTAMP" => "timestamp",
+        _ => "string",
+    };
+    type_rule(name).map(|(rule, _)| rule)
+}
+
 /// The type names `type:` accepts.
 pub const TYPE_NAMES: &[&str] = &[
     "int8",

@@ -68,14 +68,8 @@ async fn run_on(
     suites: &[&SuiteDecl],
     base: &Path,
 ) -> Vec<TestResult> {
-    match engine.prepare(source, base, suites).await {
-        Ok(prepared) => {
-            let mut out = Vec::new();
-            for s in suites {
-                out.push(engine.run_suite(&prepared, s).await);
-            }
-            out
-        }
+    match engine.run_suites(source, base, suites).await {
+        Ok(results) => results,
         Err(e) => suites
             .iter()
             .map(|s| TestResult {
