@@ -245,6 +245,7 @@ fn engine(common: &Common) -> Engine {
     Engine::new(EngineOptions {
         batch_size: common.batch_size,
         partitions: common.threads,
+        split_small_files: false,
     })
 }
 
@@ -325,7 +326,8 @@ fn finish(report: &RunReport, common: &Common) -> Result<u8, Fatal> {
             return Err(Fatal(format!("cannot write to standard output: {e}")));
         }
     }
-    if report.status == Status::Error {
+    let text_on_stdout = !common.quiet && Format::parse(&common.format) == Some(Format::Text);
+    if report.status == Status::Error && !text_on_stdout {
         // Say why on stderr too, so that a JSON or quiet run still explains its exit code.
         for t in report.tests.iter().filter(|t| t.status == Status::Error) {
             let mut err = std::io::stderr().lock();

@@ -338,6 +338,9 @@ pub struct CsvOptions {
     pub escape: Option<u8>,
     /// A text that means null (default: empty field).
     pub null_value: Option<String>,
+    /// Quoted values may hold line breaks (default false: files are then read in parallel
+    /// byte ranges).
+    pub newlines_in_values: Option<bool>,
 }
 
 /// A data source.
@@ -677,7 +680,14 @@ impl Decoder {
 
     fn csv_options(&mut self, node: &Node) -> Option<CsvOptions> {
         let entries = self.map(node, "`csv`")?;
-        const KEYS: &[&str] = &["delimiter", "header", "quote", "escape", "null_value"];
+        const KEYS: &[&str] = &[
+            "delimiter",
+            "header",
+            "quote",
+            "escape",
+            "null_value",
+            "newlines_in_values",
+        ];
         let mut o = CsvOptions::default();
         for (k, v) in entries {
             let byte = |d: &mut Self, v: &Node| -> Option<u8> {
@@ -696,6 +706,9 @@ impl Decoder {
                 "escape" => o.escape = byte(self, v),
                 "header" => o.header = self.boolean(v, "`header`"),
                 "null_value" => o.null_value = self.string(v, "`null_value`"),
+                "newlines_in_values" => {
+                    o.newlines_in_values = self.boolean(v, "`newlines_in_values`")
+                }
                 _ => self.unknown_key(k, KEYS, "`csv`"),
             }
         }
@@ -1516,4 +1529,177 @@ pub fn suites_by_source(plan: &Plan) -> BTreeMap<&str, Vec<&SuiteDecl>> {
         }
     }
     m
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn suite(text: &str) -> SuiteDecl {
+        parse_suite(text, "s").unwrap_or_else(|d| panic!("{}", d.render(Some(text))))
+    }
+
+    fn errors(text: &str) -> Vec<String> {
+        match parse_suite(text, "s") {
+            Ok(_) => panic!("expected errors for:\n{text}"),
+            Err(d) => {
+                d.0.iter()
+                    .map(|d| {
+                        format!(
+                            "{}: {}{}",
+                            d.pos,
+                            d.message,
+                            d.help
+                                .as_deref()
+                                .map(|h| format!(" ({h})"))
+                                .unwrap_or_default()
+                        )
+                    })
+                    .collect()
+            }
+        }
+    }
+
+    #[test]
+    fn short_and_long_forms_mean_the_same() {
+        let a = suite(
+            "columns:\n  x: { between: [0, 10], in_set: [a, b], matches: '^x', not_null: true }\n",
+        );
+        let b = suite(
+            "columns:\n  x:\n    between: { min: 0, max: 10 }\n    in_set: { values: [a, b] }\n    matches: { regex: '^x' }\n    not_null: { mostly: 1.0 }\n",
+        );
+        let kinds = |s: &SuiteDecl| s.checks.iter().map(|c| c.kind.clone()).collect::<Vec<_>>();
+        assert_eq!(kinds(&a), kinds(&b));
+        assert_eq!(b.checks[3].mostly, Some(1.0));
+    }
+
+    #[test]
+    fn bounds_vocabulary() {
+        let s = suite(
+            "table:\n  row_count: { at_least: 5 }\ncolumns:\n  x: { mean: { greater_than: 1, at_most: 3 }, sum: 7 }\n",
+        );
+        assert_eq!(
+            s.checks[0].kind,
+            CheckKind::RowCount(Bound {
+                min: Some(Scalar::Int(5)),
+                ..Bound::default()
+            })
+        );
+        assert_eq!(
+            s.checks[1].kind,
+            CheckKind::Mean(Bound {
+                min: Some(Scalar::Int(1)),
+                max: Some(Scalar::Int(3)),
+                strict_min: true,
+                strict_max: false
+            })
+        );
+        assert_eq!(
+            s.checks[2].kind,
+            CheckKind::Sum(Bound {
+                min: Some(Scalar::Int(7)),
+                max: Some(Scalar::Int(7)),
+                ..Bound::default()
+            })
+        );
+    }
+
+    #[test]
+    fn severity_and_mostly() {
+        let s = suite(
+            "severity: warn\ncolumns:\n  x: { in_set: { values: [1], mostly: 0.9, severity: error }, not_null: true }\n",
+        );
+        assert_eq!(s.checks[0].severity, Severity::Error);
+        assert_eq!(s.checks[0].mostly, Some(0.9));
+        assert_eq!(
+            s.checks[1].severity,
+            Severity::Warn,
+            "the suite's severity is the default"
+        );
+    }
+
+    #[test]
+    fn not_null_false_declares_nothing() {
+        assert!(
+            suite("columns:\n  x: { not_null: false }\n")
+                .checks
+                .is_empty()
+        );
+    }
+
+    #[test]
+    fn every_error_is_collected_with_its_position() {
+        let e = errors(
+            "columns:\n  x: { betwen: [0, 1], in_set: 3 }\n  y: { mean: { mostly: 0.5, at_least: 1 } }\nrows:\n  - { name: a }\n",
+        );
+        assert_eq!(
+            e,
+            vec![
+                "2:8: unknown column check `betwen` (did you mean `between`?)",
+                "2:32: `in_set` must be a list of values, found an integer",
+                "3:16: `mean` is computed over the whole column; `mostly` does not apply",
+                "5:5: a row check needs one of `condition`, `compare`, `equal`, `sum_equals`",
+            ]
+        );
+    }
+
+    #[test]
+    fn bad_values_are_rejected() {
+        let e = errors("columns:\n  x: { matches: '(unclosed', not_null: { mostly: 2 } }\n");
+        assert!(e[0].starts_with("2:17: invalid regex `(unclosed`"), "{e:?}");
+        assert_eq!(e[1], "2:50: `mostly` must be between 0 and 1, found 2");
+        let e = errors("table: { not_null: true }\n");
+        assert_eq!(
+            e,
+            vec![
+                "1:10: unknown table check `not_null` (`not_null` is a column check: write it under `columns: {NAME: ...}`)"
+            ]
+        );
+        let e = errors("columns: [a, b]\n");
+        assert_eq!(e, vec!["1:10: `columns` must be a map, found a list"]);
+        let e = errors("rows:\n  - { compare: [a, '=>', b] }\n");
+        assert_eq!(
+            e,
+            vec!["2:16: unknown operator `=>`: expected one of > >= < <= = !="]
+        );
+    }
+
+    #[test]
+    fn yaml_syntax_errors_have_positions() {
+        let e = errors("columns:\n  x: { between: [0, 1 }\n");
+        assert!(
+            e[0].starts_with("2:") && e[0].contains("YAML syntax error"),
+            "{e:?}"
+        );
+    }
+
+    #[test]
+    fn plans_check_sources_and_sections() {
+        let text = "version: 1\nsources:\n  a: { path: a.csv, format: csv, csv: { delimiter: ';' } }\nsuites:\n  s1: { source: b }\n  s2: { source: a, columns: { x: { not_null: true } } }\nmodels: {}\n";
+        let d = parse_plan(text).expect_err("errors");
+        let msgs: Vec<String> =
+            d.0.iter()
+                .map(|d| format!("{}: {}", d.pos, d.message))
+                .collect();
+        assert_eq!(
+            msgs,
+            vec![
+                "5:7: suite `s1` names source `b`, which is not declared under `sources`",
+                "7:1: the `models` section is not yet supported by this version of tollgate",
+            ]
+        );
+        let plan = parse_plan("version: 1\nsources:\n  a: data/a.parquet\nsuites:\n  s: { source: a, table: { row_count: 1 } }\n").expect("plan");
+        assert_eq!(plan.sources[0].path, "data/a.parquet");
+        assert_eq!(plan.suites[0].checks.len(), 1);
+        assert!(parse_plan("version: 2\n").is_err());
+    }
+
+    #[test]
+    fn formats_from_file_names() {
+        assert_eq!(Format::from_path("x/part-0.csv.gz"), Some(Format::Csv));
+        assert_eq!(Format::from_path("a.PARQUET"), Some(Format::Parquet));
+        assert_eq!(Format::from_path("a.jsonl.zst"), Some(Format::Json));
+        assert_eq!(Format::from_path("a.arrow"), Some(Format::Arrow));
+        assert_eq!(Format::from_path("a.xlsx"), None);
+    }
 }

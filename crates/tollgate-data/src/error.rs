@@ -41,6 +41,15 @@ pub fn engine_message(e: &datafusion::error::DataFusionError) -> String {
             msg = rest;
         }
     }
+    // sqlparser's errors arrive wrapped as `ParserError("...")`.
+    let unwrapped;
+    if let Some(inner) = msg
+        .strip_prefix("ParserError(\"")
+        .and_then(|m| m.strip_suffix("\")"))
+    {
+        unwrapped = format!("syntax error: {}", inner.replace("\\\"", "\""));
+        msg = &unwrapped;
+    }
     // tollgate's hidden helper columns are no business of the user's.
     let hidden = regex::Regex::new(r#",? ?(t\.)?"?__tg_raw_[^",\s]*"?"#).ok();
     let msg = match hidden {

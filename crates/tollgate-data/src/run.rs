@@ -26,6 +26,9 @@ pub struct EngineOptions {
     pub batch_size: Option<usize>,
     /// Partitions per scan (the number of cores when `None`).
     pub partitions: Option<usize>,
+    /// Split even small files into several partitions (tests use it to exercise the merging
+    /// of partial aggregates; by default files under 10 MB are read whole).
+    pub split_small_files: bool,
 }
 
 /// The query engine (DataFusion) with tollgate's functions registered.
@@ -62,6 +65,9 @@ impl Engine {
         let mut config = SessionConfig::new().with_information_schema(false);
         // Column names in SQL are case-sensitive, as they are in the suite's YAML.
         config.options_mut().sql_parser.enable_ident_normalization = false;
+        if self.opts.split_small_files {
+            config.options_mut().optimizer.repartition_file_min_size = 1;
+        }
         if let Some(b) = self.opts.batch_size {
             config = config.with_batch_size(b.max(1));
         }

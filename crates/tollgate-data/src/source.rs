@@ -212,7 +212,7 @@ fn listing_options(ctx: &SessionContext, r: &Resolved, csv: &CsvOptions) -> List
                 .file_compression_type(r.compression)
                 .table_partition_cols(parts)
                 .schema_infer_max_records(10_000)
-                .newlines_in_values(true);
+                .newlines_in_values(csv.newlines_in_values.unwrap_or(false));
             if let Some(e) = csv.escape {
                 o = o.escape(e);
             }

@@ -132,6 +132,7 @@ fn run_case(case: &Case, dir: &Path) -> Result<(), String> {
             let engine = Engine::new(EngineOptions {
                 batch_size: Some(batch),
                 partitions: Some(partitions),
+                split_small_files: true,
             });
             let report = rt.block_on(tollgate::run_suites(
                 &engine,
