@@ -293,6 +293,24 @@ pub fn names(scope: Scope) -> impl Iterator<Item = &'static str> {
         .map(|c| c.name)
 }
 
+/// The catalogue as Markdown (`docs/checks.md` is generated from it and a test keeps it fresh).
+pub fn markdown() -> String {
+    let mut out = String::from(
+        "# Check catalogue\n\nGenerated from `crates/tollgate-core/src/catalog.rs` (`UPDATE_DOCS=1 cargo test -p tollgate-core` rewrites it).\n\n\
+         Every check takes `severity: error | warn`; checks on values take `mostly` (the fraction of non-null values that must pass).\n",
+    );
+    for scope in [Scope::Table, Scope::Column, Scope::Row, Scope::Aggregate] {
+        out.push_str(&format!("\n## `{}`\n", scope.section()));
+        for c in CHECKS.iter().filter(|c| c.scope == scope) {
+            out.push_str(&format!(
+                "\n### `{}`\n\n{}\n\nGreat Expectations: {}\n\n```yaml\n{}\n```\n",
+                c.name, c.summary, c.gx, c.example
+            ));
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -308,6 +326,17 @@ mod tests {
                 c.name
             );
         }
+    }
+
+    #[test]
+    fn docs_checks_md_is_fresh() {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/checks.md");
+        let want = markdown();
+        if std::env::var_os("UPDATE_DOCS").is_some() {
+            std::fs::write(&path, &want).expect("write docs/checks.md");
+        }
+        let have = std::fs::read_to_string(&path).unwrap_or_default();
+        assert!(have == want, "docs/checks.md is stale: run `UPDATE_DOCS=1 cargo test -p tollgate-core`");
     }
 
     #[test]

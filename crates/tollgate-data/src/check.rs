@@ -81,6 +81,15 @@ fn string_only(check: &str, name: &str, dt: &DataType) -> Result<(), Unfit> {
     }
 }
 
+/// A string column as text for string functions: dictionaries and all-null columns are cast;
+/// plain strings are used as they are (a cast would copy every value).
+fn text(c: &str, dt: &DataType) -> String {
+    match dt {
+        DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View => ident(c),
+        _ => format!("CAST({} AS VARCHAR)", ident(c)),
+    }
+}
+
 fn in_list(values: &[Scalar], dt: &DataType) -> String {
     values
         .iter()
@@ -248,8 +257,8 @@ pub fn plan(decl: &CheckDecl, schema: &Schema, pinned: Option<Pin<'_>>) -> Resul
                 &mut p,
                 c,
                 format!(
-                    "{negate}regexp_like(CAST({} AS VARCHAR), {})",
-                    ident(c),
+                    "{negate}regexp_like({}, {})",
+                    text(c, dt),
                     sql::string_lit(re)
                 ),
             );
@@ -262,7 +271,7 @@ pub fn plan(decl: &CheckDecl, schema: &Schema, pinned: Option<Pin<'_>>) -> Resul
                 &mut p,
                 c,
                 outside(
-                    &format!("character_length(CAST({} AS VARCHAR))", ident(c)),
+                    &format!("character_length({})", text(c, dt)),
                     b,
                     &DataType::Int64,
                 ),
