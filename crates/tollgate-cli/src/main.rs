@@ -89,6 +89,11 @@ impl<E: std::fmt::Display> From<E> for Fatal {
 }
 
 fn main() -> ExitCode {
+    // A panic is a tollgate bug, but the run still could not be completed: exit 2, not 101.
+    std::panic::set_hook(Box::new(|info| {
+        eprintln!("error: internal error (a tollgate bug, please report it): {info}");
+        std::process::exit(2);
+    }));
     let cli = match Cli::try_parse() {
         Ok(c) => c,
         Err(e) => {
@@ -252,8 +257,8 @@ fn engine(common: &Common) -> Engine {
 fn runtime(common: &Common) -> Result<tokio::runtime::Runtime, Fatal> {
     let mut b = tokio::runtime::Builder::new_multi_thread();
     if let Some(n) = common.threads {
-        if n == 0 {
-            return Err(Fatal("--threads must be at least 1".into()));
+        if n == 0 || n > 1024 {
+            return Err(Fatal("--threads must be between 1 and 1024".into()));
         }
         b.worker_threads(n);
     }
@@ -284,8 +289,26 @@ fn check_outputs(common: &Common, protected: &[PathBuf]) -> Result<(), Fatal> {
             )));
         }
         let canon = std::fs::canonicalize(out).ok();
+        let out_dir = out.parent().and_then(|d| {
+            std::fs::canonicalize(if d.as_os_str().is_empty() {
+                Path::new(".")
+            } else {
+                d
+            })
+            .ok()
+        });
         for p in protected {
-            if canon.is_some() && canon == std::fs::canonicalize(p).ok() {
+            let input = std::fs::canonicalize(p).ok();
+            // Writing into a source's directory would change the data of the next run.
+            let inside =
+                matches!((&out_dir, &input), (Some(d), Some(i)) if i.is_dir() && d.starts_with(i));
+            if inside {
+                return Err(Fatal(format!(
+                    "{name}: refusing to write inside the data directory {}",
+                    p.display()
+                )));
+            }
+            if canon.is_some() && canon == input {
                 return Err(Fatal(format!(
                     "{name}: refusing to overwrite an input of this run"
                 )));
@@ -321,8 +344,10 @@ fn finish(report: &RunReport, common: &Common) -> Result<u8, Fatal> {
         if let Err(e) = stdout
             .write_all(body.as_bytes())
             .and_then(|_| stdout.flush())
-            && e.kind() != std::io::ErrorKind::BrokenPipe
         {
+            if e.kind() == std::io::ErrorKind::BrokenPipe {
+                return Ok(0); // `tollgate ... | head`: the reader has what it wanted
+            }
             return Err(Fatal(format!("cannot write to standard output: {e}")));
         }
     }
@@ -362,9 +387,12 @@ fn write_atomically(path: &Path, body: &str) -> std::io::Result<()> {
         .file_name()
         .map(|n| n.to_string_lossy().to_string())
         .unwrap_or_default();
-    let tmp = dir.join(format!(".{name}.tollgate-tmp"));
-    std::fs::write(&tmp, body)?;
-    std::fs::rename(&tmp, path)
+    let tmp = dir.join(format!(".{name}.{}.tollgate-tmp", std::process::id()));
+    let written = std::fs::write(&tmp, body).and_then(|_| std::fs::rename(&tmp, path));
+    if written.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    written
 }
 
 fn explain(check: Option<&str>) -> Result<u8, Fatal> {

@@ -164,16 +164,30 @@ fn suite_errors_name_file_line_column_and_suggest() {
 
 #[test]
 fn missing_data_and_missing_suite_exit_2() {
-    let (code, _, err) = run(bin()
+    let (code, out, _) = run(bin()
         .arg("validate")
         .arg("nowhere.csv")
         .arg("--suite")
         .arg(fixtures().join("people.yaml")));
     assert_eq!(code, 2);
     assert!(
+        out.contains("nowhere.csv: no such file or directory"),
+        "{out}"
+    );
+    // With JSON on stdout, the reason goes to stderr too.
+    let (code, out, err) = run(bin()
+        .arg("validate")
+        .arg("nowhere.csv")
+        .arg("--suite")
+        .arg(fixtures().join("people.yaml"))
+        .args(["--format", "json"]));
+    assert_eq!(code, 2);
+    assert!(
         err.contains("nowhere.csv: no such file or directory"),
         "{err}"
     );
+    let doc: serde_json::Value = serde_json::from_str(&out).expect("JSON even for errors");
+    assert_eq!(doc["status"], "error");
     let (code, _, err) = run(bin()
         .arg("validate")
         .arg(fixtures().join("people.csv"))

@@ -336,7 +336,10 @@ mod tests {
             std::fs::write(&path, &want).expect("write docs/checks.md");
         }
         let have = std::fs::read_to_string(&path).unwrap_or_default();
-        assert!(have == want, "docs/checks.md is stale: run `UPDATE_DOCS=1 cargo test -p tollgate-core`");
+        assert!(
+            have == want,
+            "docs/checks.md is stale: run `UPDATE_DOCS=1 cargo test -p tollgate-core`"
+        );
     }
 
     #[test]

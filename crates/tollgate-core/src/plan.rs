@@ -1127,6 +1127,8 @@ impl Decoder {
                     let mut b = Bound::default();
                     for (k, n) in rest.iter().map(|e| (&e.0, &e.1)) {
                         match k.name.as_str() {
+                            "min" if matches!(n.kind, NodeKind::Null) => {}
+                            "max" if matches!(n.kind, NodeKind::Null) => {}
                             "min" => b.min = self.scalar(n, "`min`"),
                             "max" => b.max = self.scalar(n, "`max`"),
                             "strict_min" => {
@@ -1151,6 +1153,13 @@ impl Decoder {
                     }
                     if b.min.is_none() && b.max.is_none() {
                         self.err(v.pos, "`between` needs `min`, `max` or both");
+                    }
+                    if let (Some(lo), Some(hi)) = (
+                        b.min.as_ref().and_then(Scalar::as_f64),
+                        b.max.as_ref().and_then(Scalar::as_f64),
+                    ) && lo > hi
+                    {
+                        self.err(v.pos, format!("`between` has min {lo} above max {hi}"));
                     }
                     CheckKind::Between(b)
                 }

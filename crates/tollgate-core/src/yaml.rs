@@ -102,6 +102,10 @@ pub fn parse(text: &str) -> Result<Node, SyntaxError> {
     let mut anchors: Vec<(usize, Node)> = Vec::new();
     let mut root: Option<Node> = None;
     let mut documents = 0;
+    // Bounds against hostile files: deep nesting (stack) and alias bombs (memory).
+    const MAX_DEPTH: usize = 64;
+    const MAX_NODES: usize = 1_000_000;
+    let mut nodes = 0usize;
     while let Some(next) = parser.next_event() {
         let (event, span) = next.map_err(|e| SyntaxError {
             pos: Pos {
@@ -127,7 +131,7 @@ pub fn parse(text: &str) -> Result<Node, SyntaxError> {
                 None
             }
             Event::Alias(id) => {
-                let node = anchors
+                let node: Node = anchors
                     .iter()
                     .rev()
                     .find(|(a, _)| *a == id)
@@ -151,6 +155,12 @@ pub fn parse(text: &str) -> Result<Node, SyntaxError> {
                     NodeKind::Str(value.into_owned())
                 };
                 Some((Node { pos, kind }, anchor))
+            }
+            Event::SequenceStart(..) | Event::MappingStart(..) if stack.len() >= MAX_DEPTH => {
+                return Err(SyntaxError {
+                    pos,
+                    message: format!("nesting deeper than {MAX_DEPTH} levels"),
+                });
             }
             Event::SequenceStart(anchor, _) => {
                 stack.push(Frame::Seq {
@@ -193,6 +203,13 @@ pub fn parse(text: &str) -> Result<Node, SyntaxError> {
             },
         };
         if let Some((node, anchor)) = done {
+            nodes += count_nodes(&node);
+            if nodes > MAX_NODES {
+                return Err(SyntaxError {
+                    pos: node.pos,
+                    message: "the document expands to too many values (aliases)".into(),
+                });
+            }
             if anchor != 0 {
                 anchors.push((anchor, node.clone()));
             }
@@ -237,6 +254,14 @@ pub fn parse(text: &str) -> Result<Node, SyntaxError> {
         pos: Pos { line: 1, col: 1 },
         kind: NodeKind::Null,
     }))
+}
+
+fn count_nodes(n: &Node) -> usize {
+    match &n.kind {
+        NodeKind::Seq(items) => 1 + items.iter().map(count_nodes).sum::<usize>(),
+        NodeKind::Map(entries) => 1 + entries.iter().map(|(_, v)| count_nodes(v)).sum::<usize>(),
+        _ => 1,
+    }
 }
 
 enum Frame {
@@ -328,6 +353,29 @@ mod tests {
         };
         assert_eq!(inner[0].0.pos, Pos { line: 2, col: 3 });
         assert_eq!(inner[0].1.pos, Pos { line: 2, col: 10 });
+    }
+
+    #[test]
+    fn hostile_documents_are_errors_not_crashes() {
+        let deep = format!("{}1{}", "[".repeat(100_000), "]".repeat(100_000));
+        assert!(
+            parse(&deep).is_err(),
+            "too deep: an error (from the scanner's guard or ours)"
+        );
+        let deep64 = format!("{}1{}", "[".repeat(70), "]".repeat(70));
+        assert!(parse(&deep64).is_err());
+        let mut bomb = String::from("a: &a [x, x, x, x, x, x, x, x, x, x]\n");
+        for i in 0..8 {
+            bomb.push_str(&format!(
+                "b{i}: &b{i} [{0}, {0}, {0}, {0}, {0}, {0}, {0}, {0}, {0}, {0}]\n",
+                if i == 0 {
+                    "*a".to_string()
+                } else {
+                    format!("*b{}", i - 1)
+                }
+            ));
+        }
+        assert!(parse(&bomb).unwrap_err().message.contains("too many"));
     }
 
     #[test]

@@ -170,14 +170,14 @@ pub fn plan(decl: &CheckDecl, schema: &Schema, pinned: Option<Pin<'_>>) -> Resul
         CheckKind::NotNull => {
             let c = col.unwrap_or_default();
             column(schema, c)?;
-            p.metrics = vec![Metric::RowCount, Metric::NonNull(c.into())];
+            p.metrics = vec![Metric::RowCount, Metric::NonNull(null_source(schema, c))];
             p.failing = Some(format!("{} IS NULL", ident(c)));
             p.show = vec![c.into()];
         }
         CheckKind::NullFraction(_) => {
             let c = col.unwrap_or_default();
             column(schema, c)?;
-            p.metrics = vec![Metric::RowCount, Metric::NonNull(c.into())];
+            p.metrics = vec![Metric::RowCount, Metric::NonNull(null_source(schema, c))];
         }
         CheckKind::Unique => {
             let c = col.unwrap_or_default();
@@ -230,7 +230,7 @@ pub fn plan(decl: &CheckDecl, schema: &Schema, pinned: Option<Pin<'_>>) -> Resul
             let negate = matches!(decl.kind, CheckKind::InSet(_));
             let bad = if values.is_empty() {
                 if negate {
-                    "TRUE".to_string()
+                    format!("{} IS NOT NULL", ident(c))
                 } else {
                     "FALSE".to_string()
                 }
@@ -267,6 +267,9 @@ pub fn plan(decl: &CheckDecl, schema: &Schema, pinned: Option<Pin<'_>>) -> Resul
             let c = col.unwrap_or_default();
             let dt = column(schema, c)?;
             string_only("length", c, dt)?;
+            for v in [&b.min, &b.max].into_iter().flatten() {
+                check_literal(v, &DataType::Int64, "length")?;
+            }
             value_check(
                 &mut p,
                 c,
@@ -366,6 +369,7 @@ pub fn plan(decl: &CheckDecl, schema: &Schema, pinned: Option<Pin<'_>>) -> Resul
                 CheckKind::Mean(_) => vec![Metric::Mean(cc)],
                 CheckKind::Median(_) => vec![Metric::Median(cc)],
                 CheckKind::Stdev(_) => vec![Metric::StdDev(cc)],
+                CheckKind::Sum(_) if dt.is_integer() => vec![Metric::SumInt(cc)],
                 CheckKind::Sum(_) => vec![Metric::Sum(cc)],
                 CheckKind::Quantiles(qs) => qs
                     .iter()
@@ -400,8 +404,10 @@ pub fn plan(decl: &CheckDecl, schema: &Schema, pinned: Option<Pin<'_>>) -> Resul
             column(schema, left)?;
             column(schema, right)?;
             let (l, r) = (ident(left), ident(right));
-            let element = format!("{l} IS NOT NULL AND {r} IS NOT NULL");
-            let bad = format!("{element} AND NOT ({l} {} {r})", op.sql());
+            // As Great Expectations (ignore_row_if = both_values_are_missing): a row where one
+            // side is null is unexpected; rows where both are null are ignored.
+            let element = format!("NOT ({l} IS NULL AND {r} IS NULL)");
+            let bad = format!("{element} AND NOT coalesce({l} {} {r}, FALSE)", op.sql());
             p.metrics = vec![Metric::CountWhere(element), Metric::CountWhere(bad.clone())];
             p.failing = Some(bad);
             p.show = vec![left.clone(), right.clone()];
@@ -435,8 +441,8 @@ pub fn plan(decl: &CheckDecl, schema: &Schema, pinned: Option<Pin<'_>>) -> Resul
             p.show = columns.clone();
         }
         CheckKind::Condition(cond) => {
-            let element = format!("({cond}) IS NOT NULL");
-            let bad = format!("NOT ({cond})");
+            let element = format!("({cond}\n) IS NOT NULL");
+            let bad = format!("NOT ({cond}\n)");
             p.metrics = vec![Metric::CountWhere(element), Metric::CountWhere(bad.clone())];
             p.failing = Some(bad);
         }
@@ -449,6 +455,17 @@ pub fn plan(decl: &CheckDecl, schema: &Schema, pinned: Option<Pin<'_>>) -> Resul
         }
     }
     Ok(p)
+}
+
+/// The column whose nulls count for `c`: a pinned column read as text has its raw twin, where a
+/// value that does not convert is still a value (the `type` check counts it), not a null.
+fn null_source(schema: &Schema, c: &str) -> String {
+    let raw = raw_name(c);
+    if schema.field_with_name(&raw).is_ok() {
+        raw
+    } else {
+        c.to_string()
+    }
 }
 
 /// The hidden name of a pinned column's raw text.
@@ -498,6 +515,7 @@ fn pct(x: f64) -> String {
 /// The judged counts of a row-level check.
 fn mostly(f: &mut Finding, decl: &CheckDecl, element: u64, unexpected: u64, what: &str) {
     let m = decl.mostly.unwrap_or(1.0);
+    let unexpected = unexpected.min(element);
     let frac = if element == 0 {
         0.0
     } else {
@@ -851,7 +869,9 @@ pub fn judge(decl: &CheckDecl, values: &[V], schema: &Schema, pinned: Option<Pin
                 _ => format!("{left} {} {right}", op.sql()),
             };
             mostly(&mut f, decl, n(0), n(1), &what);
-            f.expected = f.expected.replace("non-null value", "row with both values");
+            f.expected = f
+                .expected
+                .replace("non-null value", "row where not both are null");
             f.columns = Some(vec![left.clone(), right.clone()]);
         }
         CheckKind::SumEquals { columns, total } => {

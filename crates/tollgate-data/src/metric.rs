@@ -23,6 +23,8 @@ pub enum Metric {
     StdDev(String),
     /// Sum.
     Sum(String),
+    /// Sum of an integer column, exact (no wrapping on overflow).
+    SumInt(String),
     /// Exact median.
     Median(String),
     /// Exact quantile with linear interpolation (the f64's bits, to keep `Eq`).
@@ -51,9 +53,15 @@ impl Metric {
             Metric::Mean(c) => format!("avg({})", ident(c)),
             Metric::StdDev(c) => format!("stddev_samp({})", ident(c)),
             Metric::Sum(c) => format!("sum({})", ident(c)),
-            Metric::Median(c) => format!("median({})", ident(c)),
+            Metric::SumInt(c) => format!("sum(CAST({} AS DECIMAL(38, 0)))", ident(c)),
+            // As doubles: DataFusion's median of integers would truncate (2 for [1, 2, 3, 4]).
+            Metric::Median(c) => format!("median(CAST({} AS DOUBLE))", ident(c)),
             Metric::Quantile(c, bits) => {
-                format!("percentile_cont({}, {:?})", ident(c), f64::from_bits(*bits))
+                format!(
+                    "percentile_cont(CAST({} AS DOUBLE), {:?})",
+                    ident(c),
+                    f64::from_bits(*bits)
+                )
             }
             Metric::Distinct(c) => format!("count(DISTINCT {})", ident(c)),
             Metric::DistinctTuple(cols) => {
@@ -70,7 +78,7 @@ impl Metric {
                 ident(c),
                 ident(c)
             ),
-            Metric::Sql(s) => format!("({s})"),
+            Metric::Sql(s) => format!("({s}\n)"),
             Metric::Nothing => "NULL".into(),
         }
     }

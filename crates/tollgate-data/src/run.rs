@@ -238,8 +238,49 @@ impl Engine {
         for p in planned.iter().flatten() {
             wanted.extend(p.metrics.iter().cloned());
         }
-        let (metrics, index) = dedup(&wanted);
-        let values = self.aggregate(&src.ctx, &metrics).await?;
+        let (metrics, mut index) = dedup(&wanted);
+        let values = match self.aggregate(&src.ctx, &metrics).await {
+            Ok(v) => v,
+            Err(e) => {
+                // Some check's SQL failed while running (a division by zero, a cast of bad
+                // text...), or the data is unreadable. Find out which: each check alone.
+                let msg = e.to_string();
+                let unreadable = [
+                    "parsing",
+                    "Parser error",
+                    "Csv error",
+                    "Json error",
+                    "Parquet error",
+                    "IO error",
+                    "Io error",
+                ]
+                .iter()
+                .any(|m| msg.contains(m));
+                match self.aggregate(&src.ctx, &[Metric::RowCount]).await {
+                    // The data itself cannot be read (counting rows may not parse the values).
+                    _ if unreadable => return Err(e),
+                    Err(_) => return Err(e),
+                    Ok(_) => {
+                        for (p, decl) in planned.iter_mut().zip(&suite.checks) {
+                            if let Ok(plan) = p {
+                                let mut alone = vec![Metric::RowCount];
+                                alone.extend(plan.metrics.iter().cloned());
+                                if let Err(e) = self.aggregate(&src.ctx, &alone).await {
+                                    *p = Err(format!("`{}` failed while running: {e}", decl.check));
+                                }
+                            }
+                        }
+                        let mut wanted: Vec<Metric> = vec![Metric::RowCount];
+                        for p in planned.iter().flatten() {
+                            wanted.extend(p.metrics.iter().cloned());
+                        }
+                        let (metrics, again) = dedup(&wanted);
+                        index = again;
+                        self.aggregate(&src.ctx, &metrics).await?
+                    }
+                }
+            }
+        };
         let rows = values.first().map(V::count);
         // 3. Judge.
         let mut cursor = 1; // index 0 is the row count
@@ -318,7 +359,15 @@ impl Engine {
             }
         }
         if !p.metrics.is_empty() {
-            let select: Vec<String> = p.metrics.iter().map(Metric::to_sql).collect();
+            // The same shape as the real query, so that a non-aggregate expression is caught.
+            let select: Vec<String> = std::iter::once("count(*) AS m0".to_string())
+                .chain(
+                    p.metrics
+                        .iter()
+                        .enumerate()
+                        .map(|(i, m)| format!("{} AS m{}", m.to_sql(), i + 1)),
+                )
+                .collect();
             let q = format!("SELECT {} FROM t", select.join(", "));
             if let Err(e) = src.ctx.sql(&q).await {
                 return Err(match user_sql {

@@ -116,9 +116,23 @@ pub fn resolve(path: &str, base: &Path, format: Option<Format>) -> Result<Resolv
         .file_name()
         .map(|n| n.to_string_lossy().to_string())
         .unwrap_or_default();
-    let extension = match name.find('.') {
-        Some(i) => name[i..].to_string(),
-        None => String::new(),
+    // The format's suffix (with a compression suffix): `events.2024.csv` -> `.csv`.
+    let lower_name = name.to_lowercase();
+    let extension = match [".gz", ".zst", ".zstd", ".bz2", ".xz"]
+        .iter()
+        .find(|s| lower_name.ends_with(*s))
+    {
+        Some(comp) => {
+            let stem = &name[..name.len() - comp.len()];
+            match stem.rfind('.') {
+                Some(i) => name[i..].to_string(),
+                None => comp.to_string(),
+            }
+        }
+        None => match name.rfind('.') {
+            Some(i) => name[i..].to_string(),
+            None => String::new(),
+        },
     };
     // Every file of a collection must share the suffix: DataFusion lists by suffix.
     if let Some(odd) = files
@@ -175,7 +189,8 @@ pub fn resolve(path: &str, base: &Path, format: Option<Format>) -> Result<Resolv
 
 fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
     for entry in std::fs::read_dir(dir)? {
-        let path = entry?.path();
+        let entry = entry?;
+        let path = entry.path();
         let name = path
             .file_name()
             .map(|n| n.to_string_lossy().to_string())
@@ -183,7 +198,8 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
         if name.starts_with('.') || name.starts_with('_') {
             continue; // _SUCCESS, .crc and other writer droppings
         }
-        if path.is_dir() {
+        // file_type() does not follow symlinks: a linked directory is not descended (no loops).
+        if entry.file_type()?.is_dir() {
             walk(&path, out)?;
         } else {
             out.push(path);

@@ -65,6 +65,7 @@ impl V {
             S::Float16(Some(x)) => V::Float(f64::from(*x)),
             S::Float32(Some(x)) => V::Float(*x as f64),
             S::Float64(Some(x)) => V::Float(*x),
+            S::Decimal128(Some(x), _, 0) => V::Int(*x),
             S::Decimal128(Some(x), _, scale) => V::Float(*x as f64 / 10f64.powi(*scale as i32)),
             S::Utf8(Some(x)) | S::LargeUtf8(Some(x)) | S::Utf8View(Some(x)) => V::Str(x.clone()),
             S::Date32(Some(d)) => date32_to_datetime(*d)
