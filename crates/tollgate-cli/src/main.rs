@@ -323,6 +323,7 @@ fn finish(report: &RunReport, common: &Common) -> Result<u8, Fatal> {
     let opts = TextOptions {
         color,
         verbose: common.verbose,
+        fail_on_warn: common.fail_on == "warn",
     };
     for out in &common.output {
         let name = out.to_string_lossy().to_string();
@@ -333,6 +334,7 @@ fn finish(report: &RunReport, common: &Common) -> Result<u8, Fatal> {
             &TextOptions {
                 color: false,
                 verbose: common.verbose,
+                fail_on_warn: common.fail_on == "warn",
             },
         );
         write_atomically(out, &body).map_err(|e| Fatal(format!("{name}: cannot write: {e}")))?;

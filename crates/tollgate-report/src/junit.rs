@@ -19,7 +19,7 @@ fn case_name(f: &Finding) -> String {
 }
 
 /// Render a run as JUnit XML.
-pub fn junit(report: &RunReport) -> String {
+pub fn junit(report: &RunReport, fail_on_warn: bool) -> String {
     let mut r = Report::new("tollgate");
     for t in &report.tests {
         let mut suite = TestSuite::new(t.name.clone());
@@ -30,8 +30,9 @@ pub fn junit(report: &RunReport) -> String {
         }
         for f in &t.findings {
             let status = match f.status {
-                Status::Passed | Status::Warned => TestCaseStatus::success(),
-                Status::Failed => {
+                Status::Passed => TestCaseStatus::success(),
+                Status::Warned if !fail_on_warn => TestCaseStatus::success(),
+                Status::Warned | Status::Failed => {
                     let mut s = TestCaseStatus::non_success(NonSuccessKind::Failure);
                     s.set_message(format!(
                         "expected {}; observed {}",

@@ -57,7 +57,7 @@ pub fn render(report: &RunReport, format: Format, opts: &TextOptions) -> String 
     match format {
         Format::Text => text(report, opts),
         Format::Json => json(report),
-        Format::Junit => junit(report),
+        Format::Junit => junit(report, opts.fail_on_warn),
     }
 }
 

@@ -13,6 +13,8 @@ pub struct TextOptions {
     pub color: bool,
     /// List passing checks of failing tests too.
     pub verbose: bool,
+    /// Warnings fail the run (`--fail-on warn`): JUnit reports them as failures.
+    pub fail_on_warn: bool,
 }
 
 struct Paint(bool);
