@@ -967,7 +967,7 @@ impl Decoder {
                 }
                 "unique" => {
                     decl.check = "unique";
-                    let (main, _) = self.main_value(v, "columns", &mut decl, false, &[]);
+                    let (main, _) = self.main_value(v, "columns", &mut decl, true, &[]);
                     main.and_then(|m| self.strings(m, "`unique` columns"))
                         .map(|cols| {
                             decl.columns_hint(&cols);

@@ -267,8 +267,14 @@ pub fn plan(decl: &CheckDecl, schema: &Schema, pinned: Option<Pin<'_>>) -> Resul
             let c = col.unwrap_or_default();
             let dt = column(schema, c)?;
             string_only("length", c, dt)?;
-            for v in [&b.min, &b.max].into_iter().flatten() {
-                check_literal(v, &DataType::Int64, "length")?;
+            if let Some(v) = [&b.min, &b.max]
+                .into_iter()
+                .flatten()
+                .find(|v| v.as_f64().is_none())
+            {
+                return Err(Unfit(format!(
+                    "`length` bounds are numbers of characters, found {v}"
+                )));
             }
             value_check(
                 &mut p,
