@@ -31,6 +31,8 @@ pub struct Planned {
     pub exact_count: Option<String>,
     /// Columns shown in samples (after the id columns).
     pub show: Vec<String>,
+    /// Columns the failing predicate reads, when more than `show`.
+    pub needs: Vec<String>,
     /// Own query runs on the ordered (single-partition) session.
     pub ordered: bool,
     /// The relation failing rows are selected from, when not the row-numbered source
@@ -164,6 +166,7 @@ pub fn plan(decl: &CheckDecl, schema: &Schema, pinned: Option<Pin<'_>>) -> Resul
                     Metric::CountWhere(bad.clone()),
                 ];
                 p.failing = Some(bad);
+                p.needs = vec![raw.clone(), c.to_string()];
                 p.show = vec![raw];
             }
         }

@@ -298,7 +298,7 @@ impl Engine {
                     if let Some(q) = &p.own_query {
                         let ctx = if p.ordered { &src.ordered } else { &src.ctx };
                         let q = if p.ordered {
-                            format!("WITH numbered AS ({}) {q}", numbered(None))
+                            format!("WITH numbered AS ({}) {q}", numbered(None, &p.show))
                         } else {
                             q.clone()
                         };
@@ -456,17 +456,34 @@ impl Engine {
         let select: Vec<String> = std::iter::once(ROW.to_string())
             .chain(cols.iter().map(|c| ident(c)))
             .collect();
+        let mut read = cols.clone();
+        for c in if p.needs.is_empty() {
+            &p.show
+        } else {
+            &p.needs
+        } {
+            if !read.contains(c) {
+                read.push(c.clone());
+            }
+        }
+        // In one partition the rows come in file order, so LIMIT stops the scan at the first
+        // failing rows; a partitioned window (uniqueness) reorders them and needs the sort.
+        let order = if p.window.is_some() {
+            format!("ORDER BY {ROW} ")
+        } else {
+            String::new()
+        };
         let q = match &p.failing_from {
             Some(from) => format!(
-                "WITH numbered AS ({}) SELECT {} FROM ({from}) WHERE {pred} ORDER BY {ROW} LIMIT {}",
-                numbered(None),
+                "WITH numbered AS ({}) SELECT {} FROM ({from}) WHERE {pred} {order}LIMIT {}",
+                numbered(None, &read),
                 select.join(", "),
                 suite.sample_size
             ),
             None => format!(
-                "SELECT {} FROM ({}) WHERE {pred} ORDER BY {ROW} LIMIT {}",
+                "SELECT {} FROM ({}) WHERE {pred} {order}LIMIT {}",
                 select.join(", "),
-                numbered(p.window.as_deref()),
+                numbered(p.window.as_deref(), &read),
                 suite.sample_size
             ),
         };
@@ -491,8 +508,15 @@ impl Engine {
 }
 
 /// The row-numbered source (file order; only used on the single-partition session).
-fn numbered(window: Option<&str>) -> String {
-    let base = format!("SELECT row_number() OVER () - 1 AS {ROW}, * FROM t");
+/// Only `cols` are read: a sample query scans the files once more, in one partition, and
+/// parsing every column would cost more than the check's own scan.
+fn numbered(window: Option<&str>, cols: &[String]) -> String {
+    let list = if cols.is_empty() {
+        "*".to_string()
+    } else {
+        cols.iter().map(|c| ident(c)).collect::<Vec<_>>().join(", ")
+    };
+    let base = format!("SELECT row_number() OVER () - 1 AS {ROW}, {list} FROM t");
     match window {
         // Number the rows first: a partitioned window sorts its input.
         Some(w) => format!("SELECT *, {w} AS {DUPS} FROM ({base})"),
