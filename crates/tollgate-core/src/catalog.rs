@@ -14,6 +14,8 @@ pub enum Scope {
     Row,
     /// An item of `aggregates:`.
     Aggregate,
+    /// Written as a Great Expectations expectation under `expectations:`.
+    Expectation,
 }
 
 impl Scope {
@@ -24,6 +26,7 @@ impl Scope {
             Scope::Column => "columns",
             Scope::Row => "rows",
             Scope::Aggregate => "aggregates",
+            Scope::Expectation => "expectations",
         }
     }
 }
@@ -244,6 +247,97 @@ pub const CHECKS: &[CheckDoc] = &[
         example: "columns:\n  Pclass: { distinct_values: { equals: [1, 2, 3] } }",
     },
     CheckDoc {
+        name: "null",
+        scope: Scope::Column,
+        gx: "expect_column_values_to_be_null",
+        summary: "Values are null; `mostly` is the fraction of all rows that must be null.",
+        example: "columns:\n  legacy_code: { null: true }",
+    },
+    CheckDoc {
+        name: "non_null_fraction",
+        scope: Scope::Column,
+        gx: "expect_column_proportion_of_non_null_values_to_be_between",
+        summary: "The fraction of non-null values is within the bounds.",
+        example: "columns:\n  Age: { non_null_fraction: { at_least: 0.75 } }",
+    },
+    CheckDoc {
+        name: "date_parseable",
+        scope: Scope::Column,
+        gx: "expect_column_values_to_be_dateutil_parseable",
+        summary: "Every non-null string is a date or time in a common format (ISO 8601, RFC 2822, 01/31/2025, 31.01.2025, Jan 31, 2025, 12:30 ...). Narrower than Python's dateutil, which accepts almost anything.",
+        example: "columns:\n  signup: { date_parseable: true }",
+    },
+    CheckDoc {
+        name: "json_parseable",
+        scope: Scope::Column,
+        gx: "expect_column_values_to_be_json_parseable",
+        summary: "Every non-null string is one JSON document.",
+        example: "columns:\n  payload: { json_parseable: true }",
+    },
+    CheckDoc {
+        name: "z_score",
+        scope: Scope::Column,
+        gx: "expect_column_value_z_scores_to_be_less_than",
+        summary: "|value - mean| / stdev (sample stdev) of every non-null value is below `threshold` (`double_sided: false` compares the signed z-score). Costs one extra query.",
+        example: "columns:\n  amount: { z_score: { threshold: 4, mostly: 0.999 } }",
+    },
+    CheckDoc {
+        name: "column_exists",
+        scope: Scope::Expectation,
+        gx: "expect_column_to_exist",
+        summary: "The column exists (at `column_index`, when given). Natively: `table: { columns: { include: [...] } }`.",
+        example: "expectations:\n  - { type: expect_column_to_exist, kwargs: { column: id } }",
+    },
+    CheckDoc {
+        name: "regex_list",
+        scope: Scope::Expectation,
+        gx: "expect_column_values_to_match_regex_list, expect_column_values_to_not_match_regex_list",
+        summary: "Every non-null string matches any (`match_on: any`) or all of the regexes; the `not` form: none of them.",
+        example: "expectations:\n  - { type: expect_column_values_to_match_regex_list, kwargs: { column: code, regex_list: ['^A', '^B'] } }",
+    },
+    CheckDoc {
+        name: "like",
+        scope: Scope::Expectation,
+        gx: "expect_column_values_to_match_like_pattern(_list), expect_column_values_to_not_match_like_pattern(_list)",
+        summary: "SQL LIKE patterns, as `regex_list`.",
+        example: "expectations:\n  - { type: expect_column_values_to_match_like_pattern, kwargs: { column: code, like_pattern: 'A%' } }",
+    },
+    CheckDoc {
+        name: "type_list",
+        scope: Scope::Expectation,
+        gx: "expect_column_values_to_be_of_type, expect_column_values_to_be_in_type_list",
+        summary: "The column's type is one of the listed types, in pandas, SQL or Spark names (int, int64, float, str, object, bool, datetime64, INTEGER, VARCHAR, StringType ...).",
+        example: "expectations:\n  - { type: expect_column_values_to_be_in_type_list, kwargs: { column: id, type_list: [int, int64] } }",
+    },
+    CheckDoc {
+        name: "pair_in_set",
+        scope: Scope::Expectation,
+        gx: "expect_column_pair_values_to_be_in_set",
+        summary: "Each row's pair of values of two columns is one of the listed pairs.",
+        example: "expectations:\n  - { type: expect_column_pair_values_to_be_in_set, kwargs: { column_A: a, column_B: b, value_pairs_set: [[1, x], [2, y]] } }",
+    },
+    CheckDoc {
+        name: "unique_within_record",
+        scope: Scope::Expectation,
+        gx: "expect_select_column_values_to_be_unique_within_record",
+        summary: "Within each row the listed columns hold distinct values (two nulls count as equal).",
+        example: "expectations:\n  - { type: expect_select_column_values_to_be_unique_within_record, kwargs: { column_list: [a, b, c] } }",
+    },
+    CheckDoc {
+        name: "equal_within_record",
+        scope: Scope::Expectation,
+        gx: "expect_multicolumn_values_to_be_equal",
+        summary: "Within each row the listed columns hold equal values.",
+        example: "expectations:\n  - { type: expect_multicolumn_values_to_be_equal, kwargs: { column_list: [a, b] } }",
+    },
+    CheckDoc {
+        name: "kl_divergence",
+        scope: Scope::Expectation,
+        gx: "expect_column_kl_divergence_to_be_less_than",
+        summary: "KL divergence of the column's distribution from a GX partition object (`bins` + `weights`, or `values` + `weights`), with `tail_weight_holdout` and `internal_weight_holdout` as GX defines them.",
+        example: "expectations:\n  - { type: expect_column_kl_divergence_to_be_less_than, kwargs: { column: c, partition_object: { values: [a, b], weights: [0.6, 0.4] }, threshold: 0.1 } }",
+    },
+    CheckDoc {
         name: "condition",
         scope: Scope::Row,
         gx: "expect_column_values_to_... with row_condition; query expectations",
@@ -299,7 +393,13 @@ pub fn markdown() -> String {
         "# Check catalogue\n\nGenerated from `crates/tollgate-core/src/catalog.rs` (`UPDATE_DOCS=1 cargo test -p tollgate-core` rewrites it).\n\n\
          Every check takes `severity: error | warn`; checks on values take `mostly` (the fraction of non-null values that must pass).\n",
     );
-    for scope in [Scope::Table, Scope::Column, Scope::Row, Scope::Aggregate] {
+    for scope in [
+        Scope::Table,
+        Scope::Column,
+        Scope::Row,
+        Scope::Aggregate,
+        Scope::Expectation,
+    ] {
         out.push_str(&format!("\n## `{}`\n", scope.section()));
         for c in CHECKS.iter().filter(|c| c.scope == scope) {
             out.push_str(&format!(
@@ -347,7 +447,8 @@ mod tests {
         for c in CHECKS {
             assert!(!c.gx.is_empty(), "{} has no GX equivalent", c.name);
             assert!(
-                c.example.contains(c.name) || c.scope == Scope::Aggregate,
+                c.example.contains(c.name)
+                    || matches!(c.scope, Scope::Aggregate | Scope::Expectation),
                 "{} example",
                 c.name
             );

@@ -8,6 +8,7 @@
 pub mod catalog;
 pub mod diag;
 pub mod finding;
+pub mod gx;
 pub mod plan;
 pub mod yaml;
 

@@ -239,6 +239,96 @@ pub enum CheckKind {
         /// Its bounds.
         bound: Bound,
     },
+    /// A column exists (at a position, when given).
+    ColumnExists {
+        /// The column.
+        column: String,
+        /// Its 0-based position.
+        index: Option<usize>,
+    },
+    /// Values are null.
+    Null,
+    /// Fraction of non-null values within bounds.
+    NonNullFraction(Bound),
+    /// Values match any (or all) of several regexes; `negate`: match none.
+    RegexList {
+        /// The patterns.
+        patterns: Vec<String>,
+        /// All must match (instead of any).
+        all: bool,
+        /// Match none of them.
+        negate: bool,
+    },
+    /// SQL LIKE patterns, as `RegexList`.
+    Like {
+        /// The patterns.
+        patterns: Vec<String>,
+        /// All must match (instead of any).
+        all: bool,
+        /// Match none of them.
+        negate: bool,
+    },
+    /// Strings parse as a date or time in a common format.
+    DateParseable,
+    /// Strings parse as JSON.
+    JsonParseable,
+    /// The column's type is one of these (GX / pandas / Arrow names).
+    TypeList(Vec<String>),
+    /// |z-score| (or z-score) of every value is below a threshold.
+    ZScore {
+        /// The threshold.
+        threshold: f64,
+        /// Compare |z| instead of z.
+        double_sided: bool,
+    },
+    /// Pairs of values of two columns are in a set of pairs.
+    PairInSet {
+        /// First column.
+        left: String,
+        /// Second column.
+        right: String,
+        /// The allowed pairs.
+        pairs: Vec<(Option<Scalar>, Option<Scalar>)>,
+    },
+    /// Within each row, the listed columns hold distinct values.
+    UniqueWithinRecord(Vec<String>),
+    /// Within each row, the listed columns hold equal values.
+    EqualWithinRecord(Vec<String>),
+    /// KL divergence from a partition object (a histogram or categorical weights).
+    KlDivergence {
+        /// GX's `partition_object` (`bins` + `weights`, or `values` + `weights`).
+        partition: serde_json::Value,
+        /// Fail above this divergence (no verdict when absent).
+        threshold: Option<f64>,
+        /// Weight spread over empty internal bins.
+        internal_holdout: f64,
+        /// Weight put on the two open tails.
+        tail_holdout: f64,
+    },
+}
+
+/// How much of the failing values a check reports (GX `result_format`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ResultFormat {
+    /// Only the verdict.
+    BooleanOnly,
+    /// Counts and up to N values.
+    Basic(usize),
+    /// Counts, up to N values and rows.
+    Summary(usize),
+    /// Every failing value and row.
+    Complete,
+}
+
+impl ResultFormat {
+    /// How many failing rows to sample.
+    pub fn sample_size(self) -> usize {
+        match self {
+            ResultFormat::BooleanOnly => 0,
+            ResultFormat::Basic(n) | ResultFormat::Summary(n) => n,
+            ResultFormat::Complete => 100_000,
+        }
+    }
 }
 
 /// One declared check.
@@ -258,6 +348,14 @@ pub struct CheckDecl {
     pub severity: Severity,
     /// The user's name for it (rows and aggregates).
     pub name: Option<String>,
+    /// The Great Expectations type it was written as, for imported expectations.
+    pub gx_type: Option<String>,
+    /// A SQL condition: only rows where it holds are checked (GX `row_condition`).
+    pub filter: Option<String>,
+    /// GX `ignore_row_if` for checks over several columns.
+    pub ignore_row_if: Option<String>,
+    /// GX `result_format`.
+    pub result_format: Option<ResultFormat>,
 }
 
 /// A data suite.
@@ -754,7 +852,9 @@ impl Decoder {
                     }
                     suite.source = self.string(v, "`source`");
                 }
-                "id_columns" => suite.id_columns = self.strings(v, "`id_columns`").unwrap_or_default(),
+                "id_columns" => {
+                    suite.id_columns = self.strings(v, "`id_columns`").unwrap_or_default()
+                }
                 "sample_size" => match v.kind {
                     NodeKind::Int(n) if (0..=1000).contains(&n) => suite.sample_size = n as usize,
                     _ => self.err(v.pos, "`sample_size` must be an integer from 0 to 1000"),
@@ -762,17 +862,16 @@ impl Decoder {
                 "severity" | "description" => {}
                 "table" => self.table(v, &mut suite),
                 "columns" => {
-                    let Some(cols) = self.map(v, "`columns`") else { continue };
+                    let Some(cols) = self.map(v, "`columns`") else {
+                        continue;
+                    };
                     for (col, checks) in cols {
                         self.column(col, checks, &mut suite);
                     }
                 }
                 "rows" => self.rows(v, &mut suite),
                 "aggregates" => self.aggregates(v, &mut suite),
-                "expectations" => self.diags.push(
-                    Diagnostic::new(k.pos, "Great Expectations `expectations` are not yet supported by this version of tollgate")
-                        .with_help("write the checks natively under `table`, `columns` or `rows` (see `tollgate explain`)"),
-                ),
+                "expectations" => self.expectations(v, &mut suite),
                 _ => self.unknown_key(k, KEYS, &format!("suite `{name}`")),
             }
         }
@@ -1212,6 +1311,38 @@ impl Decoder {
                 let (main, _) = self.main_value(v, "format", decl, true, &[]);
                 CheckKind::DateFormat(self.string(main?, "`format`")?)
             }
+            "null" => {
+                self.flag(v, decl, &[])?;
+                CheckKind::Null
+            }
+            "date_parseable" => {
+                self.flag(v, decl, &[])?;
+                CheckKind::DateParseable
+            }
+            "json_parseable" => {
+                self.flag(v, decl, &[])?;
+                CheckKind::JsonParseable
+            }
+            "non_null_fraction" => CheckKind::NonNullFraction(self.bound(v, decl, false)?),
+            "z_score" => match &v.kind {
+                NodeKind::Int(_) | NodeKind::Float(_) => CheckKind::ZScore {
+                    threshold: self.number(v, "`z_score`")?,
+                    double_sided: true,
+                },
+                _ => {
+                    let (main, others) =
+                        self.main_value(v, "threshold", decl, true, &["double_sided"]);
+                    let threshold = self.number(main?, "`threshold`")?;
+                    let mut double_sided = true;
+                    for (_, n) in others.iter().map(|e| (&e.0, &e.1)) {
+                        double_sided = self.boolean(n, "`double_sided`").unwrap_or(true);
+                    }
+                    CheckKind::ZScore {
+                        threshold,
+                        double_sided,
+                    }
+                }
+            },
             "min" => CheckKind::Min(self.bound(v, decl, false)?),
             "max" => CheckKind::Max(self.bound(v, decl, false)?),
             "mean" => CheckKind::Mean(self.bound(v, decl, false)?),
@@ -1336,6 +1467,10 @@ impl Decoder {
                 mostly: None,
                 severity: suite.severity,
                 name: None,
+                gx_type: None,
+                filter: None,
+                ignore_row_if: None,
+                result_format: None,
             };
             let mut kind = None;
             for (k, v) in entries {
@@ -1452,6 +1587,36 @@ impl Decoder {
         }
     }
 
+    /// Great Expectations expectations written as GX writes them (`type` or `expectation_type`
+    /// with `kwargs`), mapped to native checks that keep their `gx_type`.
+    fn expectations(&mut self, node: &Node, suite: &mut SuiteDecl) {
+        let NodeKind::Seq(items) = &node.kind else {
+            self.err(
+                node.pos,
+                format!("`expectations` must be a list, found {}", node.shape()),
+            );
+            return;
+        };
+        for item in items {
+            let json = node_to_json(item);
+            match crate::gx::expectation_from_json(&json) {
+                Ok(mut e) => {
+                    e.pos = item.pos;
+                    match crate::gx::to_check(&e) {
+                        Ok(mut c) => {
+                            if c.severity == Severity::Error {
+                                c.severity = suite.severity;
+                            }
+                            suite.checks.push(c)
+                        }
+                        Err(msg) => self.err(item.pos, msg),
+                    }
+                }
+                Err(msg) => self.err(item.pos, msg),
+            }
+        }
+    }
+
     fn aggregates(&mut self, node: &Node, suite: &mut SuiteDecl) {
         let NodeKind::Seq(items) = &node.kind else {
             self.err(
@@ -1469,6 +1634,10 @@ impl Decoder {
                 mostly: None,
                 severity: suite.severity,
                 name: None,
+                gx_type: None,
+                filter: None,
+                ignore_row_if: None,
+                result_format: None,
             };
             let Some(entries) = self.map(item, "an aggregate check") else {
                 continue;
@@ -1513,6 +1682,10 @@ fn new_decl(k: &Key, severity: Severity) -> CheckDecl {
         mostly: None,
         severity,
         name: None,
+        gx_type: None,
+        filter: None,
+        ignore_row_if: None,
+        result_format: None,
     }
 }
 
@@ -1527,6 +1700,27 @@ fn regex_syntax_check(re: &str) -> Result<(), String> {
             .trim()
             .to_string()
     })
+}
+
+/// A YAML node as JSON (for GX kwargs).
+pub fn node_to_json(n: &Node) -> serde_json::Value {
+    use serde_json::Value;
+    match &n.kind {
+        NodeKind::Null => Value::Null,
+        NodeKind::Bool(b) => Value::Bool(*b),
+        NodeKind::Int(i) => Value::from(*i),
+        NodeKind::Float(f) => serde_json::Number::from_f64(*f)
+            .map(Value::Number)
+            .unwrap_or(Value::Null),
+        NodeKind::Str(s) => Value::String(s.clone()),
+        NodeKind::Seq(items) => Value::Array(items.iter().map(node_to_json).collect()),
+        NodeKind::Map(entries) => Value::Object(
+            entries
+                .iter()
+                .map(|(k, v)| (k.name.clone(), node_to_json(v)))
+                .collect(),
+        ),
+    }
 }
 
 /// Suites grouped by source name, in plan order (helper for runners).

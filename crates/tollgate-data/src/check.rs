@@ -189,7 +189,7 @@ pub fn plan(decl: &CheckDecl, schema: &Schema, pinned: Option<Pin<'_>>) -> Resul
             p.window = Some(format!("count(*) OVER (PARTITION BY {})", ident(c)));
             p.failing = Some(format!("{} IS NOT NULL AND {DUPS} > 1", ident(c)));
             p.exact_count = Some(format!(
-                "SELECT sum(n) FROM (SELECT count(*) AS n FROM t WHERE {c} IS NOT NULL GROUP BY {c} HAVING count(*) > 1)",
+                "SELECT sum(n) FROM (SELECT count(*) AS n FROM {{from}} WHERE {c} IS NOT NULL GROUP BY {c} HAVING count(*) > 1)",
                 c = ident(c)
             ));
             p.show = vec![c.into()];
@@ -198,21 +198,21 @@ pub fn plan(decl: &CheckDecl, schema: &Schema, pinned: Option<Pin<'_>>) -> Resul
             for c in cols {
                 column(schema, c)?;
             }
-            let all_null = cols
-                .iter()
-                .map(|c| format!("{} IS NULL", ident(c)))
-                .collect::<Vec<_>>()
-                .join(" AND ");
             let list = cols.iter().map(|c| ident(c)).collect::<Vec<_>>().join(", ");
-            let element = format!("NOT ({all_null})");
+            let element = considered(
+                cols,
+                decl.ignore_row_if
+                    .as_deref()
+                    .unwrap_or("all_values_are_missing"),
+            )?;
             p.metrics = vec![
                 Metric::CountWhere(element.clone()),
-                Metric::DistinctTuple(cols.clone()),
+                Metric::DistinctTuple(cols.clone(), element.clone()),
             ];
             p.window = Some(format!("count(*) OVER (PARTITION BY {list})"));
             p.failing = Some(format!("{element} AND {DUPS} > 1"));
             p.exact_count = Some(format!(
-                "SELECT sum(n) FROM (SELECT count(*) AS n FROM t WHERE {element} GROUP BY {list} HAVING count(*) > 1)"
+                "SELECT sum(n) FROM (SELECT count(*) AS n FROM {{from}} WHERE {element} GROUP BY {list} HAVING count(*) > 1)"
             ));
             p.show = cols.clone();
         }
@@ -405,7 +405,7 @@ pub fn plan(decl: &CheckDecl, schema: &Schema, pinned: Option<Pin<'_>>) -> Resul
             column(schema, c)?;
             p.own_query = Some(format!(
                 "SELECT max(n), array_agg(v) FROM (SELECT v, n, max(n) OVER () AS m FROM \
-                 (SELECT {c} AS v, count(*) AS n FROM t WHERE {c} IS NOT NULL GROUP BY {c})) WHERE n = m",
+                 (SELECT {c} AS v, count(*) AS n FROM {{from}} WHERE {c} IS NOT NULL GROUP BY {c})) WHERE n = m",
                 c = ident(c)
             ));
         }
@@ -413,9 +413,15 @@ pub fn plan(decl: &CheckDecl, schema: &Schema, pinned: Option<Pin<'_>>) -> Resul
             column(schema, left)?;
             column(schema, right)?;
             let (l, r) = (ident(left), ident(right));
-            // As Great Expectations (ignore_row_if = both_values_are_missing): a row where one
-            // side is null is unexpected; rows where both are null are ignored.
-            let element = format!("NOT ({l} IS NULL AND {r} IS NULL)");
+            // As Great Expectations (ignore_row_if = both_values_are_missing by default): a row
+            // where one side is null is unexpected; rows where both are null are ignored.
+            let cols = [left.clone(), right.clone()];
+            let element = considered(
+                &cols,
+                decl.ignore_row_if
+                    .as_deref()
+                    .unwrap_or("both_values_are_missing"),
+            )?;
             let bad = format!("{element} AND NOT coalesce({l} {} {r}, FALSE)", op.sql());
             p.metrics = vec![Metric::CountWhere(element), Metric::CountWhere(bad.clone())];
             p.failing = Some(bad);
@@ -456,6 +462,187 @@ pub fn plan(decl: &CheckDecl, schema: &Schema, pinned: Option<Pin<'_>>) -> Resul
             p.failing = Some(bad);
         }
         CheckKind::Aggregate { sql, .. } => p.metrics = vec![Metric::Sql(sql.clone())],
+        CheckKind::ColumnExists { .. } => {}
+        CheckKind::Null => {
+            let c = col.unwrap_or_default();
+            column(schema, c)?;
+            p.metrics = vec![Metric::RowCount, Metric::NonNull(c.into())];
+            p.failing = Some(format!("{} IS NOT NULL", ident(c)));
+            p.show = vec![c.into()];
+        }
+        CheckKind::NonNullFraction(_) => {
+            let c = col.unwrap_or_default();
+            column(schema, c)?;
+            p.metrics = vec![Metric::RowCount, Metric::NonNull(null_source(schema, c))];
+        }
+        CheckKind::RegexList {
+            patterns,
+            all,
+            negate,
+        }
+        | CheckKind::Like {
+            patterns,
+            all,
+            negate,
+        } => {
+            let c = col.unwrap_or_default();
+            let dt = column(schema, c)?;
+            string_only(decl.check, c, dt)?;
+            let like = matches!(decl.kind, CheckKind::Like { .. });
+            let tests: Vec<String> = patterns
+                .iter()
+                .map(|pat| {
+                    if like {
+                        format!("{} LIKE {}", text(c, dt), sql::string_lit(pat))
+                    } else {
+                        format!("regexp_like({}, {})", text(c, dt), sql::string_lit(pat))
+                    }
+                })
+                .collect();
+            if tests.is_empty() {
+                return Err(Unfit(format!(
+                    "`{}` needs at least one pattern",
+                    decl.check
+                )));
+            }
+            let joined = tests.join(if *all { " AND " } else { " OR " });
+            let bad = if *negate {
+                format!("({joined})")
+            } else {
+                format!("NOT ({joined})")
+            };
+            value_check(&mut p, c, bad);
+        }
+        CheckKind::DateParseable | CheckKind::JsonParseable => {
+            let c = col.unwrap_or_default();
+            let dt = column(schema, c)?;
+            string_only(decl.check, c, dt)?;
+            let f = if matches!(decl.kind, CheckKind::JsonParseable) {
+                "tg_json_valid"
+            } else {
+                "tg_parses_any_datetime"
+            };
+            value_check(&mut p, c, format!("NOT {f}(CAST({} AS VARCHAR))", ident(c)));
+        }
+        CheckKind::TypeList(_) => {
+            column(schema, col.unwrap_or_default())?;
+        }
+        CheckKind::ZScore {
+            threshold,
+            double_sided,
+        } => {
+            let c = col.unwrap_or_default();
+            let dt = column(schema, c)?;
+            if !sql::is_numeric(dt) {
+                return Err(Unfit(format!(
+                    "`z_score` needs a numeric column; `{c}` is {}",
+                    sql::type_name(dt)
+                )));
+            }
+            let z = format!("(CAST({} AS DOUBLE) - __tg_m) / __tg_s", ident(c));
+            let z = if *double_sided {
+                format!("abs({z})")
+            } else {
+                z
+            };
+            let bad = format!("{} IS NOT NULL AND NOT ({z} < {threshold:?})", ident(c));
+            let stats = format!(
+                "(SELECT avg(CAST({c} AS DOUBLE)) AS __tg_m, stddev_samp(CAST({c} AS DOUBLE)) AS __tg_s FROM {{from}})",
+                c = ident(c)
+            );
+            p.own_query = Some(format!(
+                "SELECT count({}), sum(CASE WHEN {bad} THEN 1 ELSE 0 END) FROM {{from}} CROSS JOIN {stats}",
+                ident(c)
+            ));
+            p.failing = Some(bad);
+            p.failing_from = Some(format!("SELECT * FROM numbered CROSS JOIN {stats}"));
+            p.show = vec![c.into()];
+        }
+        CheckKind::PairInSet { left, right, pairs } => {
+            let ldt = column(schema, left)?;
+            let rdt = column(schema, right)?;
+            let (l, r) = (ident(left), ident(right));
+            let one = |v: &Option<Scalar>, c: &str, dt: &DataType| match v {
+                Some(v) => format!("{c} = {}", lit(v, dt)),
+                None => format!("{c} IS NULL"),
+            };
+            let any: Vec<String> = pairs
+                .iter()
+                .map(|(a, b)| format!("({} AND {})", one(a, &l, ldt), one(b, &r, rdt)))
+                .collect();
+            let cols = [left.clone(), right.clone()];
+            let element = considered(
+                &cols,
+                decl.ignore_row_if
+                    .as_deref()
+                    .unwrap_or("both_values_are_missing"),
+            )?;
+            let inside = if any.is_empty() {
+                "FALSE".to_string()
+            } else {
+                any.join(" OR ")
+            };
+            let bad = format!("{element} AND NOT coalesce({inside}, FALSE)");
+            p.metrics = vec![Metric::CountWhere(element), Metric::CountWhere(bad.clone())];
+            p.failing = Some(bad);
+            p.show = cols.to_vec();
+        }
+        CheckKind::UniqueWithinRecord(cols) | CheckKind::EqualWithinRecord(cols) => {
+            for c in cols {
+                column(schema, c)?;
+            }
+            let element = considered(
+                cols,
+                decl.ignore_row_if
+                    .as_deref()
+                    .unwrap_or("all_values_are_missing"),
+            )?;
+            let mut pairs = Vec::new();
+            for (i, a) in cols.iter().enumerate() {
+                for b in &cols[i + 1..] {
+                    pairs.push((ident(a), ident(b)));
+                }
+            }
+            let bad = if matches!(decl.kind, CheckKind::UniqueWithinRecord(_)) {
+                // Two nulls count as equal values (pandas' nunique with dropna=False).
+                let same: Vec<String> = pairs
+                    .iter()
+                    .map(|(a, b)| format!("{a} IS NOT DISTINCT FROM {b}"))
+                    .collect();
+                format!(
+                    "{element} AND ({})",
+                    if same.is_empty() {
+                        "FALSE".into()
+                    } else {
+                        same.join(" OR ")
+                    }
+                )
+            } else {
+                let differ: Vec<String> = pairs
+                    .iter()
+                    .map(|(a, b)| format!("{a} IS DISTINCT FROM {b}"))
+                    .collect();
+                format!(
+                    "{element} AND ({})",
+                    if differ.is_empty() {
+                        "FALSE".into()
+                    } else {
+                        differ.join(" OR ")
+                    }
+                )
+            };
+            p.metrics = vec![Metric::CountWhere(element), Metric::CountWhere(bad.clone())];
+            p.failing = Some(bad);
+            p.show = cols.clone();
+        }
+        CheckKind::KlDivergence { .. } => {
+            let c = col.unwrap_or_default();
+            column(schema, c)?;
+            p.own_query = Some(format!(
+                "SELECT array_agg(v), array_agg(n) FROM (SELECT {c} AS v, count(*) AS n FROM {{from}} WHERE {c} IS NOT NULL GROUP BY {c})",
+                c = ident(c)
+            ));
+        }
         _ => {
             return Err(Unfit(format!(
                 "check `{}` is not supported by this engine",
@@ -475,6 +662,28 @@ fn null_source(schema: &Schema, c: &str) -> String {
     } else {
         c.to_string()
     }
+}
+
+/// The rows a check over several columns considers, by GX's `ignore_row_if`.
+fn considered(cols: &[String], ignore_row_if: &str) -> Result<String, Unfit> {
+    let nulls: Vec<String> = cols
+        .iter()
+        .map(|c| format!("{} IS NULL", ident(c)))
+        .collect();
+    Ok(match ignore_row_if {
+        "both_values_are_missing" | "all_values_are_missing" => {
+            format!("NOT ({})", nulls.join(" AND "))
+        }
+        "either_value_is_missing" | "any_value_is_missing" => {
+            format!("NOT ({})", nulls.join(" OR "))
+        }
+        "neither" | "never" => "TRUE".to_string(),
+        other => {
+            return Err(Unfit(format!(
+                "unknown `ignore_row_if` `{other}`: expected both_values_are_missing, either_value_is_missing, neither (pairs) or all_values_are_missing, any_value_is_missing, never"
+            )));
+        }
+    })
 }
 
 /// The hidden name of a pinned column's raw text.
@@ -569,6 +778,7 @@ pub fn judge(decl: &CheckDecl, values: &[V], schema: &Schema, pinned: Option<Pin
     let mut f = Finding::new(decl.check, Status::Passed, decl.severity);
     f.column = decl.column.clone();
     f.name = decl.name.clone();
+    f.gx_type = decl.gx_type.clone();
     let n = |i: usize| values.get(i).map(V::count).unwrap_or(0);
     let val = |i: usize| values.get(i).cloned().unwrap_or(V::Null);
     let names: Vec<String> = schema
@@ -902,6 +1112,152 @@ pub fn judge(decl: &CheckDecl, values: &[V], schema: &Schema, pinned: Option<Pin
         }
         CheckKind::Aggregate { sql, bound } => {
             bound_judge(&mut f, decl, val(0), bound, &format!("`{sql}`"))
+        }
+        CheckKind::ColumnExists { column, index } => {
+            let at = names.iter().position(|n| n == column);
+            let ok = match (at, index) {
+                (Some(i), Some(want)) => i == *want,
+                (Some(_), None) => true,
+                (None, _) => false,
+            };
+            f.column = Some(column.clone());
+            f.observed = match at {
+                Some(i) => json!(i),
+                None => Json::Null,
+            };
+            f.expected = match index {
+                Some(i) => format!("column `{column}` at position {i}"),
+                None => format!("column `{column}` exists"),
+            };
+            f.status = Finding::verdict(ok, decl.severity);
+        }
+        CheckKind::Null => {
+            let (rows, nn) = (n(0), n(1));
+            mostly(&mut f, decl, rows, nn.min(rows), "null");
+            f.expected = match decl.mostly {
+                Some(m) if m < 1.0 => format!("null fraction >= {m}"),
+                _ => "every value null".into(),
+            };
+        }
+        CheckKind::NonNullFraction(b) => {
+            let (rows, nn) = (n(0), n(1));
+            let frac = if rows == 0 {
+                V::Null
+            } else {
+                V::Float(nn as f64 / rows as f64)
+            };
+            bound_judge(&mut f, decl, frac, b, "non-null fraction");
+            f.element_count = Some(rows);
+        }
+        CheckKind::RegexList {
+            patterns,
+            all,
+            negate,
+        }
+        | CheckKind::Like {
+            patterns,
+            all,
+            negate,
+        } => {
+            let how = match (negate, all) {
+                (true, _) => "matches none of",
+                (false, true) => "matches all of",
+                (false, false) => "matches any of",
+            };
+            mostly(&mut f, decl, n(0), n(1), &format!("{how} {patterns:?}"));
+        }
+        CheckKind::DateParseable => mostly(&mut f, decl, n(0), n(1), "parses as a date or time"),
+        CheckKind::JsonParseable => mostly(&mut f, decl, n(0), n(1), "parses as JSON"),
+        CheckKind::TypeList(types) => {
+            let c = decl.column.clone().unwrap_or_default();
+            let dt = schema
+                .field_with_name(&c)
+                .map(|x| x.data_type().clone())
+                .unwrap_or(DataType::Null);
+            let ok = types.is_empty() || types.iter().any(|t| sql::gx_type_matches(t, &dt));
+            f.observed = json!(sql::type_name(&dt));
+            f.expected = format!("type in {types:?}");
+            f.status = Finding::verdict(ok, decl.severity);
+        }
+        CheckKind::ZScore {
+            threshold,
+            double_sided,
+        } => {
+            let what = if *double_sided {
+                format!("|z-score| < {threshold}")
+            } else {
+                format!("z-score < {threshold}")
+            };
+            mostly(&mut f, decl, n(0), n(1), &what);
+        }
+        CheckKind::PairInSet { left, right, .. } => {
+            mostly(
+                &mut f,
+                decl,
+                n(0),
+                n(1),
+                &format!("({left}, {right}) in the set of pairs"),
+            );
+            f.columns = Some(vec![left.clone(), right.clone()]);
+        }
+        CheckKind::UniqueWithinRecord(cols) => {
+            mostly(
+                &mut f,
+                decl,
+                n(0),
+                n(1),
+                &format!("distinct values across {cols:?} in the row"),
+            );
+            f.columns = Some(cols.clone());
+        }
+        CheckKind::EqualWithinRecord(cols) => {
+            mostly(
+                &mut f,
+                decl,
+                n(0),
+                n(1),
+                &format!("equal values across {cols:?} in the row"),
+            );
+            f.columns = Some(cols.clone());
+        }
+        CheckKind::KlDivergence {
+            partition,
+            threshold,
+            internal_holdout,
+            tail_holdout,
+        } => {
+            let (V::List(vals), V::List(counts)) = (val(0), val(1)) else {
+                f.status = Status::Error;
+                f.error = Some("no values to compare with the partition".into());
+                return f;
+            };
+            let observed: Vec<(V, f64)> = vals
+                .into_iter()
+                .zip(counts.iter().map(|c| c.count() as f64))
+                .collect();
+            match crate::kl::divergence(partition, &observed, *internal_holdout, *tail_holdout) {
+                Ok(kl) => {
+                    f.observed = if kl.is_finite() {
+                        json!(tollgate_core::finding::stable_f64(kl))
+                    } else {
+                        json!("Infinity")
+                    };
+                    match threshold {
+                        Some(t) => {
+                            f.expected = format!("KL divergence <= {t}");
+                            f.status = Finding::verdict(kl <= *t, decl.severity);
+                        }
+                        None => {
+                            f.expected = "KL divergence (no threshold: reported only)".into();
+                            f.status = Status::Passed;
+                        }
+                    }
+                }
+                Err(e) => {
+                    f.status = Status::Error;
+                    f.error = Some(e);
+                }
+            }
         }
         _ => {
             f.status = Status::Error;

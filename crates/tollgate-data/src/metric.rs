@@ -31,14 +31,16 @@ pub enum Metric {
     Quantile(String, u64),
     /// Count of distinct non-null values.
     Distinct(String),
-    /// Count of distinct combinations of several columns over rows where not all are null.
-    DistinctTuple(Vec<String>),
+    /// Count of distinct combinations of several columns over the rows where a predicate holds.
+    DistinctTuple(Vec<String>, String),
     /// The distinct non-null values, as a list.
     DistinctValues(String),
     /// A user's SQL aggregate expression.
     Sql(String),
     /// No value: the aggregate of a column whose type is `Null` (all null, or an empty CSV).
     Nothing,
+    /// A metric over the rows where a SQL condition holds (GX `row_condition`).
+    Filtered(Box<Metric>, String),
 }
 
 impl Metric {
@@ -64,15 +66,25 @@ impl Metric {
                 )
             }
             Metric::Distinct(c) => format!("count(DISTINCT {})", ident(c)),
-            Metric::DistinctTuple(cols) => {
-                let all_null = cols
-                    .iter()
-                    .map(|c| format!("{} IS NULL", ident(c)))
-                    .collect::<Vec<_>>()
-                    .join(" AND ");
+            Metric::DistinctTuple(cols, pred) => {
                 let fields = cols.iter().map(|c| ident(c)).collect::<Vec<_>>().join(", ");
-                format!("count(DISTINCT CASE WHEN {all_null} THEN NULL ELSE struct({fields}) END)")
+                format!("count(DISTINCT CASE WHEN {pred} THEN struct({fields}) END)")
             }
+            Metric::Filtered(inner, f) => match inner.as_ref() {
+                Metric::RowCount => format!("sum(CASE WHEN {f} THEN 1 ELSE 0 END)"),
+                Metric::NonNull(c) => format!(
+                    "sum(CASE WHEN ({f}) AND {} IS NOT NULL THEN 1 ELSE 0 END)",
+                    ident(c)
+                ),
+                Metric::CountWhere(p) => {
+                    format!("sum(CASE WHEN ({f}) AND ({p}) THEN 1 ELSE 0 END)")
+                }
+                Metric::DistinctTuple(cols, p) => {
+                    Metric::DistinctTuple(cols.clone(), format!("({f}) AND ({p})")).to_sql()
+                }
+                Metric::Nothing | Metric::Sql(_) => inner.to_sql(),
+                other => format!("{} FILTER (WHERE {f})", other.to_sql()),
+            },
             Metric::DistinctValues(c) => format!(
                 "array_agg(DISTINCT {}) FILTER (WHERE {} IS NOT NULL)",
                 ident(c),

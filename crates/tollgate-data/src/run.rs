@@ -76,6 +76,9 @@ impl Engine {
         }
         let ctx = SessionContext::new_with_config(config);
         ctx.register_udf(crate::udf::parses_datetime());
+        for f in crate::udf::text_tests() {
+            ctx.register_udf(f);
+        }
         ctx
     }
 
@@ -228,7 +231,7 @@ impl Engine {
         for decl in &suite.checks {
             let pinned = pin_of(src, decl);
             let p = match check::plan(decl, schema, pinned) {
-                Ok(p) => self.validate(src, decl, p).await,
+                Ok(p) => self.validate(src, decl, with_filter(decl, p)).await,
                 Err(Unfit(msg)) => Err(msg),
             };
             planned.push(p);
@@ -434,7 +437,11 @@ impl Engine {
             f.status = Finding::verdict(ok, decl.severity);
         }
         let Some(pred) = &p.failing else { return };
-        if suite.sample_size == 0 || f.status == Status::Passed {
+        let sample_size = decl
+            .result_format
+            .map(|r| r.sample_size())
+            .unwrap_or(suite.sample_size);
+        if sample_size == 0 || f.status == Status::Passed {
             return;
         }
         let mut cols: Vec<String> = Vec::new();
@@ -478,13 +485,13 @@ impl Engine {
                 "WITH numbered AS ({}) SELECT {} FROM ({from}) WHERE {pred} {order}LIMIT {}",
                 numbered(None, &read),
                 select.join(", "),
-                suite.sample_size
+                sample_size
             ),
             None => format!(
                 "SELECT {} FROM ({}) WHERE {pred} {order}LIMIT {}",
                 select.join(", "),
                 numbered(p.window.as_deref(), &read),
-                suite.sample_size
+                sample_size
             ),
         };
         match collect(&src.ordered, &q).await {
@@ -524,6 +531,30 @@ fn numbered(window: Option<&str>, cols: &[String]) -> String {
     }
 }
 
+/// Apply a check's `filter` (GX `row_condition`): every metric, own query and failing-row
+/// predicate considers only the rows where it holds.
+fn with_filter(decl: &CheckDecl, mut p: Planned) -> Planned {
+    let from = match &decl.filter {
+        Some(f) => format!("(SELECT * FROM t WHERE {f}\n) AS t"),
+        None => "t".to_string(),
+    };
+    for q in [&mut p.own_query, &mut p.exact_count].into_iter().flatten() {
+        *q = q.replace("{from}", &from);
+    }
+    if let Some(ff) = &mut p.failing_from {
+        *ff = ff.replace("{from}", &from);
+    }
+    if let Some(f) = &decl.filter {
+        p.metrics = p
+            .metrics
+            .into_iter()
+            .map(|m| Metric::Filtered(Box::new(m), format!("({f}\n)")))
+            .collect();
+        p.failing = p.failing.map(|pred| format!("({f}\n) AND ({pred})"));
+    }
+    p
+}
+
 fn pin_of<'a>(src: &'a Prepared, decl: &CheckDecl) -> Option<Pin<'a>> {
     match (&decl.kind, &decl.column) {
         (CheckKind::Type(_), Some(c)) => {
@@ -548,6 +579,7 @@ fn error_finding(decl: &CheckDecl, msg: String) -> Finding {
     let mut f = Finding::new(decl.check, Status::Error, decl.severity);
     f.column = decl.column.clone();
     f.name = decl.name.clone();
+    f.gx_type = decl.gx_type.clone();
     f.observed = Json::Null;
     f.expected = String::new();
     f.error = Some(msg);

@@ -158,6 +158,26 @@ pub fn type_rule_of_sql(sql_type: &str) -> Option<TypeTest> {
     type_rule(name).map(|(rule, _)| rule)
 }
 
+/// Does an Arrow type satisfy a Great Expectations type name (pandas dtype, SQL type or Spark
+/// type, as GX suites write them)?
+pub fn gx_type_matches(name: &str, dt: &DataType) -> bool {
+    let family = match name.trim_end_matches("Type") {
+        "int" | "int8" | "int16" | "int32" | "int64" | "integer" | "INTEGER" | "INT" | "BIGINT"
+        | "SMALLINT" | "TINYINT" | "long" | "Long" | "Integer" | "Short" | "Byte" | "uint8"
+        | "uint16" | "uint32" | "uint64" => "integer",
+        "float" | "float16" | "float32" | "float64" | "double" | "FLOAT" | "DOUBLE" | "REAL"
+        | "Double" | "Float" | "NUMERIC" | "DECIMAL" | "Decimal" => "float",
+        "str" | "string" | "object" | "object_" | "O" | "VARCHAR" | "TEXT" | "CHAR" | "String"
+        | "STRING" => "string",
+        "bool" | "bool_" | "boolean" | "BOOLEAN" | "Boolean" => "bool",
+        "datetime64" | "datetime64[ns]" | "datetime" | "timestamp" | "TIMESTAMP" | "Timestamp"
+        | "DATETIME" => "timestamp",
+        "date" | "DATE" | "Date" => "date",
+        other => other,
+    };
+    type_rule(family).is_some_and(|(rule, _)| rule(dt))
+}
+
 /// The type names `type:` accepts.
 pub const TYPE_NAMES: &[&str] = &[
     "int8",

@@ -103,3 +103,160 @@ mod tests {
         assert!(validate_format("%Q").is_err());
     }
 }
+
+/// Is the text a date or time in one of the formats people write (what GX calls "dateutil
+/// parseable", within reason: ISO 8601, RFC 2822, US and European numeric dates, month names)?
+pub fn parses_any(s: &str) -> bool {
+    let s = s.trim();
+    if s.is_empty() {
+        return false;
+    }
+    if chrono::DateTime::parse_from_rfc3339(s).is_ok()
+        || chrono::DateTime::parse_from_rfc2822(s).is_ok()
+    {
+        return true;
+    }
+    const DATETIMES: &[&str] = &[
+        "%Y-%m-%d %H:%M:%S%.f",
+        "%Y-%m-%dT%H:%M:%S%.f",
+        "%Y-%m-%d %H:%M",
+        "%Y-%m-%dT%H:%M",
+        "%Y/%m/%d %H:%M:%S",
+        "%m/%d/%Y %H:%M:%S",
+        "%m/%d/%Y %H:%M",
+        "%d.%m.%Y %H:%M:%S",
+        "%b %d %Y %H:%M:%S",
+        "%Y%m%dT%H%M%S",
+    ];
+    const DATES: &[&str] = &[
+        "%Y-%m-%d",
+        "%Y/%m/%d",
+        "%m/%d/%Y",
+        "%d/%m/%Y",
+        "%m/%d/%y",
+        "%d.%m.%Y",
+        "%Y%m%d",
+        "%b %d %Y",
+        "%b %d, %Y",
+        "%B %d %Y",
+        "%B %d, %Y",
+        "%d %b %Y",
+        "%d %B %Y",
+        "%a %b %d %Y",
+        "%A, %B %d, %Y",
+    ];
+    const TIMES: &[&str] = &["%H:%M:%S%.f", "%H:%M", "%I:%M %p", "%I:%M:%S %p"];
+    DATETIMES
+        .iter()
+        .any(|f| chrono::NaiveDateTime::parse_from_str(s, f).is_ok())
+        || DATES
+            .iter()
+            .any(|f| chrono::NaiveDate::parse_from_str(s, f).is_ok())
+        || TIMES
+            .iter()
+            .any(|f| chrono::NaiveTime::parse_from_str(s, f).is_ok())
+}
+
+/// Is the text one JSON document?
+pub fn json_valid(s: &str) -> bool {
+    serde_json::from_str::<serde::de::IgnoredAny>(s).is_ok()
+}
+
+#[derive(Debug)]
+struct TextTest {
+    name: &'static str,
+    test: fn(&str) -> bool,
+    signature: Signature,
+}
+
+// Identity is the name: two functions with one name are one function.
+impl PartialEq for TextTest {
+    fn eq(&self, other: &Self) -> bool {
+        self.name == other.name
+    }
+}
+
+impl Eq for TextTest {}
+
+impl std::hash::Hash for TextTest {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.name.hash(state);
+    }
+}
+
+impl ScalarUDFImpl for TextTest {
+    fn name(&self) -> &str {
+        self.name
+    }
+
+    fn signature(&self) -> &Signature {
+        &self.signature
+    }
+
+    fn return_type(&self, _args: &[DataType]) -> datafusion::error::Result<DataType> {
+        Ok(DataType::Boolean)
+    }
+
+    fn invoke_with_args(
+        &self,
+        args: ScalarFunctionArgs,
+    ) -> datafusion::error::Result<ColumnarValue> {
+        let [text] = args.args.as_slice() else {
+            return exec_err!("{} takes one text argument", self.name);
+        };
+        match text {
+            ColumnarValue::Scalar(ScalarValue::Utf8(s)) => Ok(ColumnarValue::Scalar(
+                ScalarValue::Boolean(s.as_ref().map(|s| (self.test)(s))),
+            )),
+            ColumnarValue::Array(a) => {
+                let Some(strings) = a.as_any().downcast_ref::<StringArray>() else {
+                    return exec_err!("{}: expected text, found {}", self.name, a.data_type());
+                };
+                let out: BooleanArray = strings.iter().map(|s| s.map(self.test)).collect();
+                Ok(ColumnarValue::Array(Arc::new(out) as ArrayRef))
+            }
+            other => exec_err!("{}: expected text, found {}", self.name, other.data_type()),
+        }
+    }
+}
+
+/// `tg_parses_any_datetime(text)` and `tg_json_valid(text)`.
+pub fn text_tests() -> Vec<ScalarUDF> {
+    [
+        ("tg_parses_any_datetime", parses_any as fn(&str) -> bool),
+        ("tg_json_valid", json_valid),
+    ]
+    .into_iter()
+    .map(|(name, test)| {
+        ScalarUDF::from(TextTest {
+            name,
+            test,
+            signature: Signature::exact(vec![DataType::Utf8], Volatility::Immutable),
+        })
+    })
+    .collect()
+}
+
+#[cfg(test)]
+mod text_tests {
+    use super::*;
+
+    #[test]
+    fn lenient_dates_and_json() {
+        for ok in [
+            "2019-04-01",
+            "01/01/2010",
+            "Jan 5, 2021",
+            "2016-01-01T12:34:56Z",
+            "12:30",
+        ] {
+            assert!(parses_any(ok), "{ok}");
+        }
+        for bad in ["abc", "cat", "", "2019-13-45"] {
+            assert!(!parses_any(bad), "{bad}");
+        }
+        assert!(
+            json_valid("{\"a\": 1}") && json_valid("3") && !json_valid("a") && !json_valid("{")
+        );
+    }
+}

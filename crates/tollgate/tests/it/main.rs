@@ -2,5 +2,6 @@
 //! bad input. One test binary (see STYLE.md).
 
 mod cases;
+mod gx_conformance;
 mod scans;
 mod sources;

@@ -1,0 +1,771 @@
+//! Great Expectations suites: read GX JSON (1.x `name` / `expectations[].type`, or 0.x
+//! `expectation_suite_name` / `expectations[].expectation_type`) and map each expectation to a
+//! native check. The mapping lives here, in one table-like function, so that `tollgate import
+//! gx`, `validate --suite SUITE.json` and a native suite's `expectations:` list agree.
+
+use serde_json::{Map, Value};
+
+use crate::finding::Severity;
+use crate::plan::{Bound, CheckDecl, CheckKind, CompareOp, Scalar, SetMode, SuiteDecl};
+use crate::yaml::Pos;
+
+/// One GX expectation as written.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GxExpectation {
+    /// The expectation type (`expect_column_values_to_be_between`).
+    pub kind: String,
+    /// Its arguments.
+    pub kwargs: Map<String, Value>,
+    /// GX 1.x severity (`critical`, `warning`, `info`), when given.
+    pub severity: Option<String>,
+    /// Where it was written (YAML suites) or its index (JSON suites, as line 0).
+    pub pos: Pos,
+}
+
+/// Every expectation type tollgate runs, in GX's own names.
+pub const SUPPORTED: &[&str] = &[
+    "expect_table_row_count_to_be_between",
+    "expect_table_row_count_to_equal",
+    "expect_table_column_count_to_be_between",
+    "expect_table_column_count_to_equal",
+    "expect_table_columns_to_match_set",
+    "expect_table_columns_to_match_ordered_list",
+    "expect_column_to_exist",
+    "expect_column_values_to_be_between",
+    "expect_column_values_to_be_in_set",
+    "expect_column_values_to_not_be_in_set",
+    "expect_column_values_to_be_null",
+    "expect_column_values_to_not_be_null",
+    "expect_column_values_to_be_unique",
+    "expect_column_values_to_match_regex",
+    "expect_column_values_to_not_match_regex",
+    "expect_column_values_to_match_regex_list",
+    "expect_column_values_to_not_match_regex_list",
+    "expect_column_values_to_match_like_pattern",
+    "expect_column_values_to_not_match_like_pattern",
+    "expect_column_values_to_match_like_pattern_list",
+    "expect_column_values_to_not_match_like_pattern_list",
+    "expect_column_value_lengths_to_be_between",
+    "expect_column_value_lengths_to_equal",
+    "expect_column_values_to_be_increasing",
+    "expect_column_values_to_be_decreasing",
+    "expect_column_values_to_match_strftime_format",
+    "expect_column_values_to_be_dateutil_parseable",
+    "expect_column_values_to_be_json_parseable",
+    "expect_column_values_to_be_of_type",
+    "expect_column_values_to_be_in_type_list",
+    "expect_column_value_z_scores_to_be_less_than",
+    "expect_column_min_to_be_between",
+    "expect_column_max_to_be_between",
+    "expect_column_mean_to_be_between",
+    "expect_column_median_to_be_between",
+    "expect_column_stdev_to_be_between",
+    "expect_column_sum_to_be_between",
+    "expect_column_quantile_values_to_be_between",
+    "expect_column_unique_value_count_to_be_between",
+    "expect_column_proportion_of_unique_values_to_be_between",
+    "expect_column_proportion_of_non_null_values_to_be_between",
+    "expect_column_most_common_value_to_be_in_set",
+    "expect_column_distinct_values_to_be_in_set",
+    "expect_column_distinct_values_to_contain_set",
+    "expect_column_distinct_values_to_equal_set",
+    "expect_column_pair_values_a_to_be_greater_than_b",
+    "expect_column_pair_values_to_be_equal",
+    "expect_column_pair_values_to_be_in_set",
+    "expect_compound_columns_to_be_unique",
+    "expect_multicolumn_sum_to_equal",
+    "expect_select_column_values_to_be_unique_within_record",
+    "expect_multicolumn_values_to_be_equal",
+    "expect_column_kl_divergence_to_be_less_than",
+];
+
+/// GX 1.x class names (`ExpectColumnValuesToBeBetween`) to snake case.
+pub fn snake(kind: &str) -> String {
+    if kind.contains('_') || kind.chars().all(|c| c.is_lowercase()) {
+        return kind.to_string();
+    }
+    let mut out = String::new();
+    for (i, c) in kind.chars().enumerate() {
+        if c.is_uppercase() {
+            if i > 0 {
+                out.push('_');
+            }
+            out.extend(c.to_lowercase());
+        } else {
+            out.push(c);
+        }
+    }
+    out.replace("k_l_divergence", "kl_divergence")
+}
+
+/// Read a GX suite document. Returns the suite name and its expectations.
+pub fn parse_suite_json(text: &str) -> Result<(String, Vec<GxExpectation>), String> {
+    let doc: Value = serde_json::from_str(text).map_err(|e| {
+        format!(
+            "invalid JSON at line {}, column {}: {e}",
+            e.line(),
+            e.column()
+        )
+    })?;
+    let Value::Object(doc) = doc else {
+        return Err("a Great Expectations suite is a JSON object".into());
+    };
+    let name = doc
+        .get("name")
+        .or_else(|| doc.get("expectation_suite_name"))
+        .and_then(Value::as_str)
+        .unwrap_or("gx-suite")
+        .to_string();
+    let Some(Value::Array(items)) = doc.get("expectations") else {
+        return Err(
+            "the suite has no `expectations` list (is this a Great Expectations suite?)".into(),
+        );
+    };
+    let mut out = Vec::new();
+    for (i, item) in items.iter().enumerate() {
+        out.push(expectation_from_json(item).map_err(|e| format!("expectations[{i}]: {e}"))?);
+    }
+    Ok((name, out))
+}
+
+/// One expectation object (`{type, kwargs}` or `{expectation_type, kwargs}`).
+pub fn expectation_from_json(item: &Value) -> Result<GxExpectation, String> {
+    let Value::Object(obj) = item else {
+        return Err("an expectation is a JSON object".into());
+    };
+    let kind = obj
+        .get("type")
+        .or_else(|| obj.get("expectation_type"))
+        .and_then(Value::as_str)
+        .ok_or("an expectation needs `type` (GX 1.x) or `expectation_type` (GX 0.x)")?;
+    let kwargs = match obj.get("kwargs") {
+        Some(Value::Object(m)) => m.clone(),
+        None => Map::new(),
+        Some(_) => return Err("`kwargs` must be an object".into()),
+    };
+    let severity = obj
+        .get("severity")
+        .or_else(|| obj.get("meta").and_then(|m| m.get("severity")))
+        .and_then(Value::as_str)
+        .map(String::from);
+    Ok(GxExpectation {
+        kind: snake(kind),
+        kwargs,
+        severity,
+        pos: Pos::default(),
+    })
+}
+
+fn scalar(v: &Value) -> Option<Scalar> {
+    match v {
+        Value::Bool(b) => Some(Scalar::Bool(*b)),
+        Value::Number(n) => n
+            .as_i64()
+            .map(Scalar::Int)
+            .or_else(|| n.as_f64().map(Scalar::Float)),
+        Value::String(s) => Some(Scalar::Str(s.clone())),
+        _ => None,
+    }
+}
+
+struct Args<'a> {
+    kind: &'a str,
+    kw: &'a Map<String, Value>,
+}
+
+impl Args<'_> {
+    fn get(&self, k: &str) -> Option<&Value> {
+        self.kw.get(k).filter(|v| !v.is_null())
+    }
+    fn str(&self, k: &str) -> Result<String, String> {
+        match self.get(k) {
+            Some(Value::String(s)) => Ok(s.clone()),
+            Some(other) => Err(format!("`{k}` must be a string, found {other}")),
+            None => Err(format!("`{}` needs `{k}`", self.kind)),
+        }
+    }
+    fn opt_str(&self, k: &str) -> Option<String> {
+        self.get(k).and_then(Value::as_str).map(String::from)
+    }
+    fn num(&self, k: &str) -> Result<f64, String> {
+        self.get(k)
+            .and_then(Value::as_f64)
+            .ok_or_else(|| format!("`{}` needs a number `{k}`", self.kind))
+    }
+    fn flag(&self, k: &str) -> bool {
+        self.get(k).and_then(Value::as_bool).unwrap_or(false)
+    }
+    fn strings(&self, k: &str) -> Result<Vec<String>, String> {
+        match self.get(k) {
+            Some(Value::Array(items)) => items
+                .iter()
+                .map(|v| {
+                    v.as_str()
+                        .map(String::from)
+                        .ok_or_else(|| format!("`{k}` must be a list of strings"))
+                })
+                .collect(),
+            _ => Err(format!("`{}` needs a list `{k}`", self.kind)),
+        }
+    }
+    fn set(&self, k: &str) -> Result<Vec<Scalar>, String> {
+        match self.get(k) {
+            Some(Value::Array(items)) => Ok(items.iter().filter_map(scalar).collect()),
+            None => Ok(Vec::new()),
+            Some(other) => Err(format!("`{k}` must be a list, found {other}")),
+        }
+    }
+    fn bound(&self, lo: &str, hi: &str) -> Result<Bound, String> {
+        let min = self
+            .get(lo)
+            .map(|v| scalar(v).ok_or_else(|| format!("`{lo}` must be a value")))
+            .transpose()?;
+        let max = self
+            .get(hi)
+            .map(|v| scalar(v).ok_or_else(|| format!("`{hi}` must be a value")))
+            .transpose()?;
+        if let (Some(a), Some(b)) = (
+            min.as_ref().and_then(Scalar::as_f64),
+            max.as_ref().and_then(Scalar::as_f64),
+        ) && a > b
+        {
+            return Err(format!("`{lo}` ({a}) is above `{hi}` ({b})"));
+        }
+        Ok(Bound {
+            min,
+            max,
+            strict_min: self.flag("strict_min"),
+            strict_max: self.flag("strict_max"),
+        })
+    }
+    fn equals(&self, k: &str) -> Result<Bound, String> {
+        let v = self
+            .get(k)
+            .and_then(scalar)
+            .ok_or_else(|| format!("`{}` needs `{k}`", self.kind))?;
+        Ok(Bound {
+            min: Some(v.clone()),
+            max: Some(v),
+            ..Bound::default()
+        })
+    }
+}
+
+/// Translate a GX `row_condition` to SQL: the pandas parser's syntax (`a > 5 & b == "x"`) and
+/// the `great_expectations__experimental__` one (`col("a") > 5`).
+pub fn row_condition_sql(cond: &str, parser: Option<&str>) -> Result<String, String> {
+    match parser {
+        None
+        | Some("pandas" | "great_expectations__experimental__" | "great_expectations" | "sql") => {}
+        Some(other) => {
+            return Err(format!(
+                "unknown `condition_parser` `{other}`: expected pandas or great_expectations"
+            ));
+        }
+    }
+    let chars: Vec<char> = cond.chars().collect();
+    let mut out = String::new();
+    let mut i = 0;
+    while i < chars.len() {
+        let c = chars[i];
+        let rest: String = chars[i..].iter().take(4).collect();
+        if rest == "col(" {
+            let close = chars[i..]
+                .iter()
+                .position(|&c| c == ')')
+                .map(|p| p + i)
+                .ok_or("unclosed `col(`")?;
+            let name: String = chars[i + 4..close].iter().collect();
+            let name = name.trim().trim_matches(|c| c == '"' || c == '\'');
+            out.push('"');
+            out.push_str(&name.replace('"', "\"\""));
+            out.push('"');
+            i = close + 1;
+            continue;
+        }
+        match c {
+            '"' | '\'' => {
+                let close = chars[i + 1..]
+                    .iter()
+                    .position(|&q| q == c)
+                    .map(|p| p + i + 1)
+                    .ok_or("unclosed string in `row_condition`")?;
+                let text: String = chars[i + 1..close].iter().collect();
+                out.push('\'');
+                out.push_str(&text.replace('\'', "''"));
+                out.push('\'');
+                i = close;
+            }
+            '=' if chars.get(i + 1) == Some(&'=') => {
+                out.push('=');
+                i += 1;
+            }
+            '&' => out.push_str(" AND "),
+            '|' => out.push_str(" OR "),
+            '~' => out.push_str(" NOT "),
+            _ => out.push(c),
+        }
+        i += 1;
+    }
+    Ok(out)
+}
+
+/// Map one GX expectation to a native check.
+pub fn to_check(e: &GxExpectation) -> Result<CheckDecl, String> {
+    let a = Args {
+        kind: &e.kind,
+        kw: &e.kwargs,
+    };
+    let column = a.opt_str("column");
+    let mostly = a.get("mostly").and_then(Value::as_f64);
+    if let Some(m) = mostly
+        && !(0.0..=1.0).contains(&m)
+    {
+        return Err(format!("`mostly` must be between 0 and 1, found {m}"));
+    }
+    let col = || {
+        column
+            .clone()
+            .ok_or_else(|| format!("`{}` needs `column`", e.kind))
+    };
+    let (check, kind): (&'static str, CheckKind) = match e.kind.as_str() {
+        "expect_table_row_count_to_be_between" => (
+            "row_count",
+            CheckKind::RowCount(a.bound("min_value", "max_value")?),
+        ),
+        "expect_table_row_count_to_equal" => ("row_count", CheckKind::RowCount(a.equals("value")?)),
+        "expect_table_column_count_to_be_between" => (
+            "column_count",
+            CheckKind::ColumnCount(a.bound("min_value", "max_value")?),
+        ),
+        "expect_table_column_count_to_equal" => {
+            ("column_count", CheckKind::ColumnCount(a.equals("value")?))
+        }
+        "expect_table_columns_to_match_set" => {
+            let set = a.strings("column_set")?;
+            let exact = a
+                .get("exact_match")
+                .and_then(Value::as_bool)
+                .unwrap_or(true);
+            if exact {
+                (
+                    "columns",
+                    CheckKind::Columns {
+                        exact: Some(set),
+                        include: vec![],
+                        exclude: vec![],
+                        ordered: false,
+                    },
+                )
+            } else {
+                (
+                    "columns",
+                    CheckKind::Columns {
+                        exact: None,
+                        include: set,
+                        exclude: vec![],
+                        ordered: false,
+                    },
+                )
+            }
+        }
+        "expect_table_columns_to_match_ordered_list" => (
+            "columns",
+            CheckKind::Columns {
+                exact: Some(a.strings("column_list")?),
+                include: vec![],
+                exclude: vec![],
+                ordered: true,
+            },
+        ),
+        "expect_column_to_exist" => {
+            let index = a
+                .get("column_index")
+                .and_then(Value::as_u64)
+                .map(|i| i as usize);
+            (
+                "column_exists",
+                CheckKind::ColumnExists {
+                    column: col()?,
+                    index,
+                },
+            )
+        }
+        "expect_column_values_to_be_between" => {
+            let b = a.bound("min_value", "max_value")?;
+            if b.min.is_none() && b.max.is_none() {
+                return Err(
+                    "`expect_column_values_to_be_between` needs `min_value` or `max_value`".into(),
+                );
+            }
+            ("between", CheckKind::Between(b))
+        }
+        "expect_column_values_to_be_in_set" => ("in_set", CheckKind::InSet(a.set("value_set")?)),
+        "expect_column_values_to_not_be_in_set" => {
+            ("not_in_set", CheckKind::NotInSet(a.set("value_set")?))
+        }
+        "expect_column_values_to_be_null" => ("null", CheckKind::Null),
+        "expect_column_values_to_not_be_null" => ("not_null", CheckKind::NotNull),
+        "expect_column_values_to_be_unique" => ("unique", CheckKind::Unique),
+        "expect_column_values_to_match_regex" => ("matches", CheckKind::Matches(a.str("regex")?)),
+        "expect_column_values_to_not_match_regex" => {
+            ("not_matches", CheckKind::NotMatches(a.str("regex")?))
+        }
+        "expect_column_values_to_match_regex_list"
+        | "expect_column_values_to_not_match_regex_list" => {
+            let patterns = a.strings("regex_list")?;
+            let all = a.opt_str("match_on").as_deref() == Some("all");
+            let negate = e.kind.contains("not_match");
+            (
+                "regex_list",
+                CheckKind::RegexList {
+                    patterns,
+                    all: all || negate,
+                    negate,
+                },
+            )
+        }
+        "expect_column_values_to_match_like_pattern"
+        | "expect_column_values_to_not_match_like_pattern" => {
+            let negate = e.kind.contains("not_match");
+            (
+                "like",
+                CheckKind::Like {
+                    patterns: vec![a.str("like_pattern")?],
+                    all: negate,
+                    negate,
+                },
+            )
+        }
+        "expect_column_values_to_match_like_pattern_list"
+        | "expect_column_values_to_not_match_like_pattern_list" => {
+            let negate = e.kind.contains("not_match");
+            let all = a.opt_str("match_on").as_deref() == Some("all");
+            (
+                "like",
+                CheckKind::Like {
+                    patterns: a.strings("like_pattern_list")?,
+                    all: all || negate,
+                    negate,
+                },
+            )
+        }
+        "expect_column_value_lengths_to_be_between" => {
+            let b = a.bound("min_value", "max_value")?;
+            if b.min.is_none() && b.max.is_none() {
+                return Err(
+                    "`expect_column_value_lengths_to_be_between` needs `min_value` or `max_value`"
+                        .into(),
+                );
+            }
+            ("length", CheckKind::Length(b))
+        }
+        "expect_column_value_lengths_to_equal" => ("length", CheckKind::Length(a.equals("value")?)),
+        "expect_column_values_to_be_increasing" => (
+            "increasing",
+            CheckKind::Increasing {
+                strict: a.flag("strictly"),
+            },
+        ),
+        "expect_column_values_to_be_decreasing" => (
+            "decreasing",
+            CheckKind::Decreasing {
+                strict: a.flag("strictly"),
+            },
+        ),
+        "expect_column_values_to_match_strftime_format" => (
+            "date_format",
+            CheckKind::DateFormat(a.str("strftime_format")?),
+        ),
+        "expect_column_values_to_be_dateutil_parseable" => {
+            ("date_parseable", CheckKind::DateParseable)
+        }
+        "expect_column_values_to_be_json_parseable" => ("json_parseable", CheckKind::JsonParseable),
+        "expect_column_values_to_be_of_type" => {
+            ("type", CheckKind::TypeList(vec![a.str("type_")?]))
+        }
+        "expect_column_values_to_be_in_type_list" => match a.get("type_list") {
+            None => ("type", CheckKind::TypeList(Vec::new())),
+            Some(_) => ("type", CheckKind::TypeList(a.strings("type_list")?)),
+        },
+        "expect_column_value_z_scores_to_be_less_than" => {
+            let double_sided = a
+                .get("double_sided")
+                .and_then(Value::as_bool)
+                .unwrap_or(true);
+            (
+                "z_score",
+                CheckKind::ZScore {
+                    threshold: a.num("threshold")?,
+                    double_sided,
+                },
+            )
+        }
+        "expect_column_min_to_be_between" => {
+            ("min", CheckKind::Min(a.bound("min_value", "max_value")?))
+        }
+        "expect_column_max_to_be_between" => {
+            ("max", CheckKind::Max(a.bound("min_value", "max_value")?))
+        }
+        "expect_column_mean_to_be_between" => {
+            ("mean", CheckKind::Mean(a.bound("min_value", "max_value")?))
+        }
+        "expect_column_median_to_be_between" => (
+            "median",
+            CheckKind::Median(a.bound("min_value", "max_value")?),
+        ),
+        "expect_column_stdev_to_be_between" => (
+            "stdev",
+            CheckKind::Stdev(a.bound("min_value", "max_value")?),
+        ),
+        "expect_column_sum_to_be_between" => {
+            ("sum", CheckKind::Sum(a.bound("min_value", "max_value")?))
+        }
+        "expect_column_unique_value_count_to_be_between" => (
+            "distinct_count",
+            CheckKind::DistinctCount(a.bound("min_value", "max_value")?),
+        ),
+        "expect_column_proportion_of_unique_values_to_be_between" => (
+            "unique_fraction",
+            CheckKind::UniqueFraction(a.bound("min_value", "max_value")?),
+        ),
+        "expect_column_proportion_of_non_null_values_to_be_between" => (
+            "non_null_fraction",
+            CheckKind::NonNullFraction(a.bound("min_value", "max_value")?),
+        ),
+        "expect_column_quantile_values_to_be_between" => {
+            let qr = a
+                .get("quantile_ranges")
+                .ok_or("`expect_column_quantile_values_to_be_between` needs `quantile_ranges`")?;
+            let qs = qr
+                .get("quantiles")
+                .and_then(Value::as_array)
+                .ok_or("`quantile_ranges` needs `quantiles`")?;
+            let rs = qr
+                .get("value_ranges")
+                .and_then(Value::as_array)
+                .ok_or("`quantile_ranges` needs `value_ranges`")?;
+            if qs.len() != rs.len() {
+                return Err("`quantiles` and `value_ranges` must have the same length".into());
+            }
+            let mut out = Vec::new();
+            for (q, r) in qs.iter().zip(rs) {
+                let q = q
+                    .as_f64()
+                    .filter(|q| (0.0..=1.0).contains(q))
+                    .ok_or("quantiles must be numbers between 0 and 1")?;
+                let r = r
+                    .as_array()
+                    .filter(|r| r.len() == 2)
+                    .ok_or("each value range is [min, max]")?;
+                out.push((
+                    q,
+                    Bound {
+                        min: scalar(&r[0]),
+                        max: scalar(&r[1]),
+                        ..Bound::default()
+                    },
+                ));
+            }
+            ("quantiles", CheckKind::Quantiles(out))
+        }
+        "expect_column_most_common_value_to_be_in_set" => (
+            "most_common_in_set",
+            CheckKind::MostCommonInSet {
+                values: a.set("value_set")?,
+                ties_okay: a.flag("ties_okay"),
+            },
+        ),
+        "expect_column_distinct_values_to_be_in_set" => (
+            "distinct_values",
+            CheckKind::DistinctValues {
+                mode: SetMode::In,
+                values: a.set("value_set")?,
+            },
+        ),
+        "expect_column_distinct_values_to_contain_set" => (
+            "distinct_values",
+            CheckKind::DistinctValues {
+                mode: SetMode::Contain,
+                values: a.set("value_set")?,
+            },
+        ),
+        "expect_column_distinct_values_to_equal_set" => (
+            "distinct_values",
+            CheckKind::DistinctValues {
+                mode: SetMode::Equals,
+                values: a.set("value_set")?,
+            },
+        ),
+        "expect_column_pair_values_a_to_be_greater_than_b" => {
+            let op = if a.flag("or_equal") {
+                CompareOp::Ge
+            } else {
+                CompareOp::Gt
+            };
+            (
+                "compare",
+                CheckKind::Compare {
+                    left: a.str("column_A")?,
+                    op,
+                    right: a.str("column_B")?,
+                },
+            )
+        }
+        "expect_column_pair_values_to_be_equal" => (
+            "equal",
+            CheckKind::Compare {
+                left: a.str("column_A")?,
+                op: CompareOp::Eq,
+                right: a.str("column_B")?,
+            },
+        ),
+        "expect_column_pair_values_to_be_in_set" => {
+            let pairs = match a.get("value_pairs_set") {
+                Some(Value::Array(items)) => items
+                    .iter()
+                    .map(|p| match p.as_array().map(Vec::as_slice) {
+                        Some([x, y]) => Ok((scalar(x), scalar(y))),
+                        _ => Err("`value_pairs_set` holds pairs [a, b]".to_string()),
+                    })
+                    .collect::<Result<Vec<_>, _>>()?,
+                _ => {
+                    return Err(
+                        "`expect_column_pair_values_to_be_in_set` needs `value_pairs_set`".into(),
+                    );
+                }
+            };
+            (
+                "pair_in_set",
+                CheckKind::PairInSet {
+                    left: a.str("column_A")?,
+                    right: a.str("column_B")?,
+                    pairs,
+                },
+            )
+        }
+        "expect_compound_columns_to_be_unique" => (
+            "unique",
+            CheckKind::CompoundUnique(a.strings("column_list")?),
+        ),
+        "expect_multicolumn_sum_to_equal" => (
+            "sum_equals",
+            CheckKind::SumEquals {
+                columns: a.strings("column_list")?,
+                total: a.num("sum_total")?,
+            },
+        ),
+        "expect_select_column_values_to_be_unique_within_record" => (
+            "unique_within_record",
+            CheckKind::UniqueWithinRecord(a.strings("column_list")?),
+        ),
+        "expect_multicolumn_values_to_be_equal" => (
+            "equal_within_record",
+            CheckKind::EqualWithinRecord(a.strings("column_list")?),
+        ),
+        "expect_column_kl_divergence_to_be_less_than" => {
+            let po = a.get("partition_object").cloned().unwrap_or(Value::Null);
+            (
+                "kl_divergence",
+                CheckKind::KlDivergence {
+                    partition: po,
+                    threshold: a.get("threshold").and_then(Value::as_f64),
+                    internal_holdout: a
+                        .get("internal_weight_holdout")
+                        .and_then(Value::as_f64)
+                        .unwrap_or(0.0),
+                    tail_holdout: a
+                        .get("tail_weight_holdout")
+                        .and_then(Value::as_f64)
+                        .unwrap_or(0.0),
+                },
+            )
+        }
+        other => {
+            let mut msg = format!("unsupported Great Expectations expectation `{other}`");
+            if let Some(s) = crate::diag::suggest(other, SUPPORTED.iter().copied()) {
+                msg.push_str(&format!(" (did you mean `{s}`?)"));
+            }
+            msg.push_str(&format!("; supported: {}", SUPPORTED.join(", ")));
+            return Err(msg);
+        }
+    };
+    let severity = match e.severity.as_deref() {
+        Some("warning" | "warn" | "info") => Severity::Warn,
+        _ => Severity::Error,
+    };
+    let ignore = a.opt_str("ignore_row_if");
+    let filter = match a.opt_str("row_condition") {
+        Some(c) => Some(row_condition_sql(
+            &c,
+            a.opt_str("condition_parser").as_deref(),
+        )?),
+        None => None,
+    };
+    Ok(CheckDecl {
+        check,
+        pos: e.pos,
+        column: if matches!(
+            kind,
+            CheckKind::Compare { .. } | CheckKind::CompoundUnique(_) | CheckKind::SumEquals { .. }
+        ) {
+            None
+        } else {
+            column
+        },
+        kind,
+        mostly,
+        severity,
+        name: None,
+        gx_type: Some(e.kind.clone()),
+        filter,
+        ignore_row_if: ignore,
+        result_format: a.get("result_format").map(result_format),
+    })
+}
+
+/// How many unexpected values and rows a GX `result_format` asks for.
+fn result_format(v: &Value) -> crate::plan::ResultFormat {
+    let (name, count) = match v {
+        Value::String(s) => (s.as_str(), None),
+        Value::Object(o) => (
+            o.get("result_format")
+                .and_then(Value::as_str)
+                .unwrap_or("SUMMARY"),
+            o.get("partial_unexpected_count").and_then(Value::as_u64),
+        ),
+        _ => ("SUMMARY", None),
+    };
+    use crate::plan::ResultFormat as R;
+    match name {
+        "BOOLEAN_ONLY" => R::BooleanOnly,
+        "BASIC" => R::Basic(count.unwrap_or(20) as usize),
+        "COMPLETE" => R::Complete,
+        _ => R::Summary(count.unwrap_or(20) as usize),
+    }
+}
+
+/// A GX suite as a native suite (checks keep their `gx_type`).
+pub fn to_suite(name: &str, expectations: &[GxExpectation]) -> Result<SuiteDecl, Vec<String>> {
+    let mut checks = Vec::new();
+    let mut errors = Vec::new();
+    for (i, e) in expectations.iter().enumerate() {
+        match to_check(e) {
+            Ok(c) => checks.push(c),
+            Err(msg) => errors.push(format!("expectations[{i}] ({}): {msg}", e.kind)),
+        }
+    }
+    if errors.is_empty() {
+        Ok(SuiteDecl {
+            name: name.to_string(),
+            pos: Pos::default(),
+            source: None,
+            id_columns: vec![],
+            sample_size: 20,
+            severity: Severity::Error,
+            checks,
+        })
+    } else {
+        Err(errors)
+    }
+}
