@@ -303,6 +303,13 @@ pub const CHECKS: &[CheckDoc] = &[
         example: "expectations:\n  - { type: expect_column_values_to_match_like_pattern, kwargs: { column: code, like_pattern: 'A%' } }",
     },
     CheckDoc {
+        name: "json_schema",
+        scope: Scope::Expectation,
+        gx: "expect_column_values_to_match_json_schema",
+        summary: "Every non-null string is JSON satisfying the JSON Schema (type, enum, const, properties, required, additionalProperties, items, bounds, lengths, pattern, allOf/anyOf/oneOf/not).",
+        example: "expectations:\n  - { type: expect_column_values_to_match_json_schema, kwargs: { column: payload, json_schema: { required: [id] } } }",
+    },
+    CheckDoc {
         name: "type_list",
         scope: Scope::Expectation,
         gx: "expect_column_values_to_be_of_type, expect_column_values_to_be_in_type_list",

@@ -52,6 +52,7 @@ pub const SUPPORTED: &[&str] = &[
     "expect_column_values_to_match_strftime_format",
     "expect_column_values_to_be_dateutil_parseable",
     "expect_column_values_to_be_json_parseable",
+    "expect_column_values_to_match_json_schema",
     "expect_column_values_to_be_of_type",
     "expect_column_values_to_be_in_type_list",
     "expect_column_value_z_scores_to_be_less_than",
@@ -174,6 +175,43 @@ struct Args<'a> {
 }
 
 impl Args<'_> {
+    /// Bounds of an aggregate expectation: GX requires at least one.
+    fn agg_bound(&self) -> Result<Bound, String> {
+        let b = self.bound("min_value", "max_value")?;
+        if b.min.is_none() && b.max.is_none() {
+            return Err(format!(
+                "`{}` needs `min_value` or `max_value` (both are missing)",
+                self.kind
+            ));
+        }
+        Ok(b)
+    }
+    /// Bounds that GX rejects when `min_value` is above `max_value`.
+    fn ordered_bound(&self) -> Result<Bound, String> {
+        let b = self.bound("min_value", "max_value")?;
+        if let (Some(lo), Some(hi)) = (
+            b.min.as_ref().and_then(Scalar::as_f64),
+            b.max.as_ref().and_then(Scalar::as_f64),
+        ) && lo > hi
+        {
+            return Err(format!(
+                "`min_value` ({lo}) is greater than `max_value` ({hi})"
+            ));
+        }
+        Ok(b)
+    }
+
+    /// Bounds of mean, median and stdev: with both missing, GX passes (vacuously).
+    fn vacuous_bound(&self) -> Result<Bound, String> {
+        self.bound("min_value", "max_value")
+    }
+
+    fn required_set(&self, k: &str) -> Result<Vec<Scalar>, String> {
+        if self.get(k).is_none() {
+            return Err(format!("`{}` needs `{k}`", self.kind));
+        }
+        self.set(k)
+    }
     fn get(&self, k: &str) -> Option<&Value> {
         self.kw.get(k).filter(|v| !v.is_null())
     }
@@ -224,13 +262,6 @@ impl Args<'_> {
             .get(hi)
             .map(|v| scalar(v).ok_or_else(|| format!("`{hi}` must be a value")))
             .transpose()?;
-        if let (Some(a), Some(b)) = (
-            min.as_ref().and_then(Scalar::as_f64),
-            max.as_ref().and_then(Scalar::as_f64),
-        ) && a > b
-        {
-            return Err(format!("`{lo}` ({a}) is above `{hi}` ({b})"));
-        }
         Ok(Bound {
             min,
             max,
@@ -317,7 +348,13 @@ pub fn to_check(e: &GxExpectation) -> Result<CheckDecl, String> {
         kw: &e.kwargs,
     };
     let column = a.opt_str("column");
-    let mostly = a.get("mostly").and_then(Value::as_f64);
+    let mostly = match a.get("mostly") {
+        None => None,
+        Some(v) => Some(
+            v.as_f64()
+                .ok_or_else(|| format!("`mostly` must be a number, found {v}"))?,
+        ),
+    };
     if let Some(m) = mostly
         && !(0.0..=1.0).contains(&m)
     {
@@ -329,20 +366,22 @@ pub fn to_check(e: &GxExpectation) -> Result<CheckDecl, String> {
             .ok_or_else(|| format!("`{}` needs `column`", e.kind))
     };
     let (check, kind): (&'static str, CheckKind) = match e.kind.as_str() {
-        "expect_table_row_count_to_be_between" => (
-            "row_count",
-            CheckKind::RowCount(a.bound("min_value", "max_value")?),
-        ),
+        "expect_table_row_count_to_be_between" => {
+            ("row_count", CheckKind::RowCount(a.ordered_bound()?))
+        }
         "expect_table_row_count_to_equal" => ("row_count", CheckKind::RowCount(a.equals("value")?)),
-        "expect_table_column_count_to_be_between" => (
-            "column_count",
-            CheckKind::ColumnCount(a.bound("min_value", "max_value")?),
-        ),
+        "expect_table_column_count_to_be_between" => {
+            ("column_count", CheckKind::ColumnCount(a.ordered_bound()?))
+        }
         "expect_table_column_count_to_equal" => {
             ("column_count", CheckKind::ColumnCount(a.equals("value")?))
         }
         "expect_table_columns_to_match_set" => {
-            let set = a.strings("column_set")?;
+            let set = if a.get("column_set").is_none() {
+                Vec::new()
+            } else {
+                a.strings("column_set")?
+            };
             let exact = a
                 .get("exact_match")
                 .and_then(Value::as_bool)
@@ -372,7 +411,11 @@ pub fn to_check(e: &GxExpectation) -> Result<CheckDecl, String> {
         "expect_table_columns_to_match_ordered_list" => (
             "columns",
             CheckKind::Columns {
-                exact: Some(a.strings("column_list")?),
+                exact: if a.get("column_list").is_none() {
+                    None
+                } else {
+                    Some(a.strings("column_list")?)
+                },
                 include: vec![],
                 exclude: vec![],
                 ordered: true,
@@ -392,7 +435,7 @@ pub fn to_check(e: &GxExpectation) -> Result<CheckDecl, String> {
             )
         }
         "expect_column_values_to_be_between" => {
-            let b = a.bound("min_value", "max_value")?;
+            let b = a.ordered_bound()?;
             if b.min.is_none() && b.max.is_none() {
                 return Err(
                     "`expect_column_values_to_be_between` needs `min_value` or `max_value`".into(),
@@ -400,10 +443,13 @@ pub fn to_check(e: &GxExpectation) -> Result<CheckDecl, String> {
             }
             ("between", CheckKind::Between(b))
         }
-        "expect_column_values_to_be_in_set" => ("in_set", CheckKind::InSet(a.set("value_set")?)),
-        "expect_column_values_to_not_be_in_set" => {
-            ("not_in_set", CheckKind::NotInSet(a.set("value_set")?))
+        "expect_column_values_to_be_in_set" => {
+            ("in_set", CheckKind::InSet(a.required_set("value_set")?))
         }
+        "expect_column_values_to_not_be_in_set" => (
+            "not_in_set",
+            CheckKind::NotInSet(a.required_set("value_set")?),
+        ),
         "expect_column_values_to_be_null" => ("null", CheckKind::Null),
         "expect_column_values_to_not_be_null" => ("not_null", CheckKind::NotNull),
         "expect_column_values_to_be_unique" => ("unique", CheckKind::Unique),
@@ -481,6 +527,14 @@ pub fn to_check(e: &GxExpectation) -> Result<CheckDecl, String> {
             ("date_parseable", CheckKind::DateParseable)
         }
         "expect_column_values_to_be_json_parseable" => ("json_parseable", CheckKind::JsonParseable),
+        "expect_column_values_to_match_json_schema" => (
+            "json_schema",
+            CheckKind::JsonSchema(
+                a.get("json_schema")
+                    .cloned()
+                    .ok_or("`expect_column_values_to_match_json_schema` needs `json_schema`")?,
+            ),
+        ),
         "expect_column_values_to_be_of_type" => {
             ("type", CheckKind::TypeList(vec![a.str("type_")?]))
         }
@@ -501,26 +555,12 @@ pub fn to_check(e: &GxExpectation) -> Result<CheckDecl, String> {
                 },
             )
         }
-        "expect_column_min_to_be_between" => {
-            ("min", CheckKind::Min(a.bound("min_value", "max_value")?))
-        }
-        "expect_column_max_to_be_between" => {
-            ("max", CheckKind::Max(a.bound("min_value", "max_value")?))
-        }
-        "expect_column_mean_to_be_between" => {
-            ("mean", CheckKind::Mean(a.bound("min_value", "max_value")?))
-        }
-        "expect_column_median_to_be_between" => (
-            "median",
-            CheckKind::Median(a.bound("min_value", "max_value")?),
-        ),
-        "expect_column_stdev_to_be_between" => (
-            "stdev",
-            CheckKind::Stdev(a.bound("min_value", "max_value")?),
-        ),
-        "expect_column_sum_to_be_between" => {
-            ("sum", CheckKind::Sum(a.bound("min_value", "max_value")?))
-        }
+        "expect_column_min_to_be_between" => ("min", CheckKind::Min(a.agg_bound()?)),
+        "expect_column_max_to_be_between" => ("max", CheckKind::Max(a.agg_bound()?)),
+        "expect_column_mean_to_be_between" => ("mean", CheckKind::Mean(a.vacuous_bound()?)),
+        "expect_column_median_to_be_between" => ("median", CheckKind::Median(a.vacuous_bound()?)),
+        "expect_column_stdev_to_be_between" => ("stdev", CheckKind::Stdev(a.vacuous_bound()?)),
+        "expect_column_sum_to_be_between" => ("sum", CheckKind::Sum(a.agg_bound()?)),
         "expect_column_unique_value_count_to_be_between" => (
             "distinct_count",
             CheckKind::DistinctCount(a.bound("min_value", "max_value")?),
@@ -558,11 +598,21 @@ pub fn to_check(e: &GxExpectation) -> Result<CheckDecl, String> {
                     .as_array()
                     .filter(|r| r.len() == 2)
                     .ok_or("each value range is [min, max]")?;
+                let (lo, hi) = (scalar(&r[0]), scalar(&r[1]));
+                if let (Some(l), Some(h)) = (
+                    lo.as_ref().and_then(Scalar::as_f64),
+                    hi.as_ref().and_then(Scalar::as_f64),
+                ) && l > h
+                {
+                    return Err(format!(
+                        "the value range [{l}, {h}] of quantile {q} is disordered"
+                    ));
+                }
                 out.push((
                     q,
                     Bound {
-                        min: scalar(&r[0]),
-                        max: scalar(&r[1]),
+                        min: lo,
+                        max: hi,
                         ..Bound::default()
                     },
                 ));
@@ -574,6 +624,14 @@ pub fn to_check(e: &GxExpectation) -> Result<CheckDecl, String> {
             CheckKind::MostCommonInSet {
                 values: a.set("value_set")?,
                 ties_okay: a.flag("ties_okay"),
+            },
+        ),
+        // A null set is GX's "universal set": every value is in it.
+        "expect_column_distinct_values_to_be_in_set" if a.get("value_set").is_none() => (
+            "distinct_values",
+            CheckKind::DistinctValues {
+                mode: SetMode::Contain,
+                values: Vec::new(),
             },
         ),
         "expect_column_distinct_values_to_be_in_set" => (

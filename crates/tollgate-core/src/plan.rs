@@ -272,6 +272,8 @@ pub enum CheckKind {
     DateParseable,
     /// Strings parse as JSON.
     JsonParseable,
+    /// Strings are JSON documents satisfying a JSON Schema.
+    JsonSchema(serde_json::Value),
     /// The column's type is one of these (GX / pandas / Arrow names).
     TypeList(Vec<String>),
     /// |z-score| (or z-score) of every value is below a threshold.

@@ -422,6 +422,22 @@ pub fn plan(decl: &CheckDecl, schema: &Schema, pinned: Option<Pin<'_>>) -> Resul
                     .as_deref()
                     .unwrap_or("both_values_are_missing"),
             )?;
+            // Text against numbers (a mixed column read as text): text that is a number compares as
+            // that number, other text is unequal (as Python compares 1 with "abc").
+            let (ldt, rdt) = (column(schema, left)?, column(schema, right)?);
+            let (l, r) = if sql::is_string(ldt) && sql::is_numeric(rdt) {
+                (
+                    format!("try_cast({l} AS DOUBLE)"),
+                    format!("CAST({r} AS DOUBLE)"),
+                )
+            } else if sql::is_numeric(ldt) && sql::is_string(rdt) {
+                (
+                    format!("CAST({l} AS DOUBLE)"),
+                    format!("try_cast({r} AS DOUBLE)"),
+                )
+            } else {
+                (l, r)
+            };
             let bad = format!("{element} AND NOT coalesce({l} {} {r}, FALSE)", op.sql());
             p.metrics = vec![Metric::CountWhere(element), Metric::CountWhere(bad.clone())];
             p.failing = Some(bad);
@@ -505,13 +521,28 @@ pub fn plan(decl: &CheckDecl, schema: &Schema, pinned: Option<Pin<'_>>) -> Resul
                     decl.check
                 )));
             }
-            let joined = tests.join(if *all { " AND " } else { " OR " });
+            // `negate`: a value matching any of the patterns is unexpected.
+            let joined = tests.join(if *all && !*negate { " AND " } else { " OR " });
             let bad = if *negate {
                 format!("({joined})")
             } else {
                 format!("NOT ({joined})")
             };
             value_check(&mut p, c, bad);
+        }
+        CheckKind::DateParseable | CheckKind::JsonParseable
+            if !sql::is_string(column(schema, col.unwrap_or_default())?) =>
+        {
+            // Only text can be parsed: every non-null value of another type is unexpected.
+            let c = col.unwrap_or_default();
+            let dt = column(schema, c)?;
+            if matches!(decl.kind, CheckKind::DateParseable) && !dt.is_null() {
+                return Err(Unfit(format!(
+                    "values passed to `date_parseable` must be strings; `{c}` is {}",
+                    sql::type_name(dt)
+                )));
+            }
+            value_check(&mut p, c, format!("{} IS NOT NULL", ident(c)));
         }
         CheckKind::DateParseable | CheckKind::JsonParseable => {
             let c = col.unwrap_or_default();
@@ -524,8 +555,27 @@ pub fn plan(decl: &CheckDecl, schema: &Schema, pinned: Option<Pin<'_>>) -> Resul
             };
             value_check(&mut p, c, format!("NOT {f}(CAST({} AS VARCHAR))", ident(c)));
         }
+        CheckKind::JsonSchema(json_schema) => {
+            let c = col.unwrap_or_default();
+            let dt = column(schema, c)?;
+            string_only("json_schema", c, dt)?;
+            let text = serde_json::to_string(json_schema).map_err(|e| Unfit(e.to_string()))?;
+            value_check(
+                &mut p,
+                c,
+                format!(
+                    "NOT tg_json_schema(CAST({} AS VARCHAR), {})",
+                    ident(c),
+                    sql::string_lit(&text)
+                ),
+            );
+        }
         CheckKind::TypeList(_) => {
-            column(schema, col.unwrap_or_default())?;
+            let c = col.unwrap_or_default();
+            column(schema, c)?;
+            p.metrics = vec![Metric::NonNull(c.into())];
+            p.failing = Some(format!("{} IS NOT NULL", ident(c)));
+            p.show = vec![c.into()];
         }
         CheckKind::ZScore {
             threshold,
@@ -753,8 +803,7 @@ fn mostly(f: &mut Finding, decl: &CheckDecl, element: u64, unexpected: u64, what
 }
 
 fn bound_judge(f: &mut Finding, decl: &CheckDecl, v: V, b: &Bound, what: &str) {
-    let v = v.stable();
-    f.observed = v.to_json();
+    f.observed = v.clone().stable().to_json();
     f.expected = format!("{what} {}", b.describe());
     match v {
         V::Null => {
@@ -967,12 +1016,12 @@ pub fn judge(decl: &CheckDecl, values: &[V], schema: &Schema, pinned: Option<Pin
         CheckKind::Stdev(b) => bound_judge(&mut f, decl, val(0), b, "sample stdev"),
         CheckKind::Sum(b) => bound_judge(&mut f, decl, val(0), b, "sum"),
         CheckKind::Quantiles(qs) => {
-            let mut observed = serde_json::Map::new();
+            let mut values = Vec::new();
             let mut expected = Vec::new();
             let mut ok = true;
             for (i, (q, b)) in qs.iter().enumerate() {
-                let v = val(i).stable();
-                observed.insert(q.to_string(), v.to_json());
+                let v = val(i);
+                values.push(v.clone().stable().to_json());
                 expected.push(format!("q{q} {}", b.describe()));
                 match within(&v, b) {
                     Ok(x) => ok &= x && v != V::Null,
@@ -982,7 +1031,8 @@ pub fn judge(decl: &CheckDecl, values: &[V], schema: &Schema, pinned: Option<Pin
                     }
                 }
             }
-            f.observed = Json::Object(observed);
+            // GX's shape: {"quantiles": [...], "values": [...]}.
+            f.observed = json!({ "quantiles": qs.iter().map(|(q, _)| *q).collect::<Vec<_>>(), "values": values });
             f.expected = expected.join(", ");
             if f.status != Status::Error {
                 f.status = Finding::verdict(ok, decl.severity);
@@ -1065,16 +1115,13 @@ pub fn judge(decl: &CheckDecl, values: &[V], schema: &Schema, pinned: Option<Pin
             };
             modes.sort_by_key(|v| v.to_json().to_string());
             let inside = |v: &V| set.iter().any(|e| v.eq_scalar(e));
+            // As GX: a tie fails unless `ties_okay` (then one tied value in the set is enough).
             let ok = if *ties_okay {
                 modes.iter().any(inside)
             } else {
-                modes.iter().all(inside)
+                modes.len() == 1 && inside(&modes[0])
             };
-            f.observed = if modes.len() == 1 {
-                modes[0].to_json()
-            } else {
-                Json::Array(modes.iter().map(V::to_json).collect())
-            };
+            f.observed = Json::Array(modes.iter().map(V::to_json).collect());
             f.expected = format!(
                 "most common value in {} (observed {} times)",
                 set_text(set),
@@ -1168,14 +1215,29 @@ pub fn judge(decl: &CheckDecl, values: &[V], schema: &Schema, pinned: Option<Pin
         }
         CheckKind::DateParseable => mostly(&mut f, decl, n(0), n(1), "parses as a date or time"),
         CheckKind::JsonParseable => mostly(&mut f, decl, n(0), n(1), "parses as JSON"),
+        CheckKind::JsonSchema(_) => mostly(&mut f, decl, n(0), n(1), "JSON satisfying the schema"),
         CheckKind::TypeList(types) => {
             let c = decl.column.clone().unwrap_or_default();
             let dt = schema
                 .field_with_name(&c)
                 .map(|x| x.data_type().clone())
                 .unwrap_or(DataType::Null);
-            let ok = types.is_empty() || types.iter().any(|t| sql::gx_type_matches(t, &dt));
-            f.observed = json!(sql::type_name(&dt));
+            let matched = types.iter().find(|t| sql::gx_type_matches(t, &dt));
+            let ok = types.is_empty() || matched.is_some();
+            // In the vocabulary the user asked in, when it matches.
+            // pandas' object dtype is reported by its numpy name, as GX does.
+            let shown = match matched.map(String::as_str) {
+                Some("object" | "O" | "object_") => "object_".to_string(),
+                Some(m) => m.to_string(),
+                None => sql::type_name(&dt),
+            };
+            f.observed = json!(shown);
+            if !ok {
+                // Every value is of the wrong type: all count as unexpected (GX's map semantics).
+                f.element_count = Some(n(0));
+                f.unexpected_count = Some(n(0));
+                f.unexpected_fraction = Some(if n(0) > 0 { 1.0 } else { 0.0 });
+            }
             f.expected = format!("type in {types:?}");
             f.status = Finding::verdict(ok, decl.severity);
         }

@@ -8,7 +8,7 @@ use serde_json::Value;
 
 use crate::value::V;
 
-fn weights(partition: &Value) -> Result<Vec<f64>, String> {
+fn weights(partition: &Value, tails: f64) -> Result<Vec<f64>, String> {
     let w = partition
         .get("weights")
         .and_then(Value::as_array)
@@ -20,7 +20,7 @@ fn weights(partition: &Value) -> Result<Vec<f64>, String> {
     if w.iter().any(|x| *x < 0.0 || !x.is_finite()) {
         return Err("partition weights must be finite and non-negative".into());
     }
-    let total: f64 = w.iter().sum();
+    let total: f64 = w.iter().sum::<f64>() + tails;
     if (total - 1.0).abs() > 1e-6 {
         return Err(format!(
             "partition weights must sum to 1 (they sum to {total})"
@@ -63,7 +63,17 @@ pub fn divergence(
         // No partition: the data is its own partition.
         return Ok(0.0);
     }
-    let w = weights(partition)?;
+    let tail_weights: Option<Vec<f64>> = match partition.get("tail_weights") {
+        None | Some(Value::Null) => None,
+        Some(Value::Array(t)) if t.len() == 2 => {
+            Some(t.iter().map(|x| x.as_f64().unwrap_or(f64::NAN)).collect())
+        }
+        Some(_) => return Err("`tail_weights` holds two numbers".into()),
+    };
+    let w = weights(
+        partition,
+        tail_weights.as_ref().map(|t| t.iter().sum()).unwrap_or(0.0),
+    )?;
     let total: f64 = observed.iter().map(|(_, n)| n).sum();
     if total <= 0.0 {
         return Err("the column has no values".into());
@@ -144,11 +154,14 @@ pub fn divergence(
             }
         }
     }
-    let (tail_lo, tail_hi) = match (edges[0].is_infinite(), edges[last].is_infinite()) {
-        (false, false) => (tail_holdout / 2.0, tail_holdout / 2.0),
-        (true, false) => (0.0, tail_holdout),
-        (false, true) => (tail_holdout, 0.0),
-        (true, true) => (0.0, 0.0),
+    if tail_holdout > 0.0
+        && (tail_weights.is_some() || edges[0].is_infinite() || edges[last].is_infinite())
+    {
+        return Err("ValueError: tail_weight_holdout is not defined for a partition that already has tails (tail_weights or infinite end points)".into());
+    }
+    let (tail_lo, tail_hi) = match &tail_weights {
+        Some(t) => (t[0], t[1]),
+        None => (tail_holdout / 2.0, tail_holdout / 2.0),
     };
     let mut p = vec![below];
     p.extend(hist);

@@ -8,6 +8,7 @@
 
 pub mod check;
 pub mod error;
+pub mod jsonschema;
 pub mod kl;
 pub mod metric;
 pub mod run;

@@ -52,8 +52,9 @@ impl Metric {
             Metric::CountWhere(p) => format!("sum(CASE WHEN {p} THEN 1 ELSE 0 END)"),
             Metric::Min(c) => format!("min({})", ident(c)),
             Metric::Max(c) => format!("max({})", ident(c)),
-            Metric::Mean(c) => format!("avg({})", ident(c)),
-            Metric::StdDev(c) => format!("stddev_samp({})", ident(c)),
+            // As doubles: booleans average as 0/1 (GX), integers do not overflow.
+            Metric::Mean(c) => format!("avg(CAST({} AS DOUBLE))", ident(c)),
+            Metric::StdDev(c) => format!("stddev_samp(CAST({} AS DOUBLE))", ident(c)),
             Metric::Sum(c) => format!("sum({})", ident(c)),
             Metric::SumInt(c) => format!("sum(CAST({} AS DECIMAL(38, 0)))", ident(c)),
             // As doubles: DataFusion's median of integers would truncate (2 for [1, 2, 3, 4]).

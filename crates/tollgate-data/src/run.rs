@@ -76,6 +76,7 @@ impl Engine {
         }
         let ctx = SessionContext::new_with_config(config);
         ctx.register_udf(crate::udf::parses_datetime());
+        ctx.register_udf(crate::udf::json_schema());
         for f in crate::udf::text_tests() {
             ctx.register_udf(f);
         }
@@ -318,7 +319,14 @@ impl Engine {
                     // unexpected rows: with `mostly` the exact count decides.
                     let needs_exact =
                         p.exact_count.is_some() && f.unexpected_count.unwrap_or(0) > 0;
-                    if f.status == Status::Failed || f.status == Status::Warned || needs_exact {
+                    // GX suites ask for unexpected values even when `mostly` lets them pass.
+                    let gx_wants_values = decl.result_format.is_some_and(|r| r.sample_size() > 0)
+                        && f.unexpected_count.unwrap_or(0) > 0;
+                    if f.status == Status::Failed
+                        || f.status == Status::Warned
+                        || needs_exact
+                        || gx_wants_values
+                    {
                         self.explain_failure(src, suite, p, decl, &mut f).await;
                     }
                     f
@@ -441,7 +449,9 @@ impl Engine {
             .result_format
             .map(|r| r.sample_size())
             .unwrap_or(suite.sample_size);
-        if sample_size == 0 || f.status == Status::Passed {
+        let wanted = f.status != Status::Passed
+            || (decl.result_format.is_some() && f.unexpected_count.unwrap_or(0) > 0);
+        if sample_size == 0 || !wanted {
             return;
         }
         let mut cols: Vec<String> = Vec::new();
@@ -463,13 +473,18 @@ impl Engine {
         let select: Vec<String> = std::iter::once(ROW.to_string())
             .chain(cols.iter().map(|c| ident(c)))
             .collect();
-        let mut read = cols.clone();
+        // A filter may read any column: then the numbered rows carry them all.
+        let mut read = if decl.filter.is_some() {
+            Vec::new()
+        } else {
+            cols.clone()
+        };
         for c in if p.needs.is_empty() {
             &p.show
         } else {
             &p.needs
         } {
-            if !read.contains(c) {
+            if decl.filter.is_none() && !read.contains(c) {
                 read.push(c.clone());
             }
         }

@@ -157,6 +157,67 @@ pub fn parses_any(s: &str) -> bool {
             .any(|f| chrono::NaiveTime::parse_from_str(s, f).is_ok())
 }
 
+/// `tg_json_schema(text, schema)`: TRUE when the text is JSON that satisfies the schema
+/// (given as JSON text, a constant).
+#[derive(Debug, PartialEq, Eq, Hash)]
+struct JsonSchemaUdf {
+    signature: Signature,
+}
+
+impl ScalarUDFImpl for JsonSchemaUdf {
+    fn name(&self) -> &str {
+        "tg_json_schema"
+    }
+
+    fn signature(&self) -> &Signature {
+        &self.signature
+    }
+
+    fn return_type(&self, _args: &[DataType]) -> datafusion::error::Result<DataType> {
+        Ok(DataType::Boolean)
+    }
+
+    fn invoke_with_args(
+        &self,
+        args: ScalarFunctionArgs,
+    ) -> datafusion::error::Result<ColumnarValue> {
+        let [text, schema] = args.args.as_slice() else {
+            return exec_err!("tg_json_schema takes (text, schema)");
+        };
+        let schema: serde_json::Value = match schema {
+            ColumnarValue::Scalar(ScalarValue::Utf8(Some(s))) => match serde_json::from_str(s) {
+                Ok(v) => v,
+                Err(e) => return exec_err!("tg_json_schema: the schema is not JSON: {e}"),
+            },
+            _ => return exec_err!("tg_json_schema: the schema must be a constant string"),
+        };
+        let check = |s: &str| {
+            serde_json::from_str::<serde_json::Value>(s)
+                .is_ok_and(|v| crate::jsonschema::valid(&v, &schema))
+        };
+        match text {
+            ColumnarValue::Scalar(ScalarValue::Utf8(s)) => Ok(ColumnarValue::Scalar(
+                ScalarValue::Boolean(s.as_deref().map(check)),
+            )),
+            ColumnarValue::Array(a) => {
+                let Some(strings) = a.as_any().downcast_ref::<StringArray>() else {
+                    return exec_err!("tg_json_schema: expected text, found {}", a.data_type());
+                };
+                let out: BooleanArray = strings.iter().map(|s| s.map(check)).collect();
+                Ok(ColumnarValue::Array(Arc::new(out) as ArrayRef))
+            }
+            other => exec_err!("tg_json_schema: expected text, found {}", other.data_type()),
+        }
+    }
+}
+
+/// The JSON Schema UDF, for registration in a session.
+pub fn json_schema() -> ScalarUDF {
+    ScalarUDF::from(JsonSchemaUdf {
+        signature: Signature::exact(vec![DataType::Utf8, DataType::Utf8], Volatility::Immutable),
+    })
+}
+
 /// Is the text one JSON document?
 pub fn json_valid(s: &str) -> bool {
     serde_json::from_str::<serde::de::IgnoredAny>(s).is_ok()

@@ -60,13 +60,13 @@ fn table(
         };
         let non_null: Vec<&Value> = values.iter().filter(|v| !v.is_null()).collect();
         let kind = match declared {
-            Some("int" | "int64" | "Int64" | "int32") => "int",
+            Some("int" | "int64" | "Int64" | "int32" | "Int64Dtype") => "int",
             Some("float" | "float64" | "float32") => "float",
             Some("bool" | "boolean") => "bool",
             Some("str" | "string" | "object") => "str",
             Some(d) if d.starts_with("datetime64") => "ts",
             Some(_) => "str",
-            None if non_null.is_empty() => "float",
+            None if non_null.is_empty() => "null",
             None if non_null.iter().all(|v| v.is_boolean()) => "bool",
             None if non_null.iter().all(|v| v.is_i64()) && non_null.len() == values.len() => "int",
             None if non_null.iter().all(|v| num(v).is_some()) => "float",
@@ -90,6 +90,10 @@ fn table(
             "float" => (
                 DataType::Float64,
                 Arc::new(values.iter().map(num).collect::<Float64Array>()),
+            ),
+            "null" => (
+                DataType::Null,
+                Arc::new(datafusion::arrow::array::NullArray::new(values.len())),
             ),
             "bool" => (
                 DataType::Boolean,
@@ -146,6 +150,11 @@ fn close(expected: &Value, got: &Value, tolerance: Option<f64>) -> bool {
         }
         (Value::Array(e), Value::Array(g)) => {
             e.len() == g.len() && e.iter().zip(g).all(|(a, b)| close(a, b, tolerance))
+        }
+        (Value::Object(e), Value::Object(g)) => {
+            e.len() == g.len()
+                && e.iter()
+                    .all(|(k, v)| g.get(k).is_some_and(|w| close(v, w, tolerance)))
         }
         (Value::Number(_), Value::String(s)) | (Value::String(s), Value::Number(_)) => s
             .parse::<f64>()
