@@ -47,6 +47,13 @@ enum Command {
         #[command(flatten)]
         common: Common,
     },
+    /// Convert a suite from another tool (`tollgate import gx SUITE.json > suite.yaml`).
+    Import {
+        /// The tool the suite comes from: gx (Great Expectations, 0.x or 1.x JSON).
+        tool: String,
+        /// The suite file.
+        suite: PathBuf,
+    },
     /// Print the documentation of a check (or list all checks).
     Explain {
         /// A check name, e.g. not_null.
@@ -120,6 +127,38 @@ fn main() -> ExitCode {
 fn run(cli: Cli) -> Result<u8, Fatal> {
     match cli.command {
         Command::Explain { check } => explain(check.as_deref()),
+        Command::Import { tool, suite } => {
+            if tool != "gx" {
+                return Err(Fatal(format!(
+                    "unknown tool `{tool}`: tollgate imports `gx` (Great Expectations) suites"
+                )));
+            }
+            let text = std::fs::read_to_string(&suite)
+                .map_err(|e| Fatal(format!("{}: cannot read the suite: {e}", suite.display())))?;
+            let (name, expectations) = tollgate::core::gx::parse_suite_json(&text)
+                .map_err(|e| Fatal(format!("{}: {e}", suite.display())))?;
+            let yaml = tollgate::core::gx::to_yaml(
+                &name,
+                tollgate::core::gx::format_of(&text),
+                &expectations,
+            )
+            .map_err(|errors| {
+                Fatal(
+                    errors
+                        .iter()
+                        .map(|e| format!("error: {}: {e}", suite.display()))
+                        .collect::<Vec<_>>()
+                        .join("\n"),
+                )
+            })?;
+            let mut stdout = std::io::stdout().lock();
+            match stdout.write_all(yaml.as_bytes()) {
+                Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+                    Err(Fatal(format!("cannot write to standard output: {e}")))
+                }
+                _ => Ok(0),
+            }
+        }
         Command::Test {
             plan,
             filter,
@@ -162,18 +201,27 @@ fn run(cli: Cli) -> Result<u8, Fatal> {
         } => {
             let text = std::fs::read_to_string(&suite)
                 .map_err(|e| Fatal(format!("{}: cannot read the suite: {e}", suite.display())))?;
-            if suite.extension().is_some_and(|e| e == "json") {
-                return Err(Fatal(format!(
-                    "{}: Great Expectations (JSON) suites are not yet supported by this version of tollgate; write the suite in YAML (see `tollgate explain`)",
-                    suite.display()
-                )));
-            }
             let name = suite
                 .file_stem()
                 .map(|s| s.to_string_lossy().to_string())
                 .unwrap_or_else(|| "suite".into());
-            let decl = tollgate::parse_suite(&text, &name)
-                .map_err(|d| Fatal(d.in_file(&suite).render(Some(&text))))?;
+            let decl = if suite.extension().is_some_and(|e| e == "json") {
+                // A Great Expectations suite, run as it is.
+                let (gx_name, expectations) = tollgate::core::gx::parse_suite_json(&text)
+                    .map_err(|e| Fatal(format!("{}: {e}", suite.display())))?;
+                tollgate::core::gx::to_suite(&gx_name, &expectations).map_err(|errors| {
+                    Fatal(
+                        errors
+                            .iter()
+                            .map(|e| format!("error: {}: {e}", suite.display()))
+                            .collect::<Vec<_>>()
+                            .join("\n"),
+                    )
+                })?
+            } else {
+                tollgate::parse_suite(&text, &name)
+                    .map_err(|d| Fatal(d.in_file(&suite).render(Some(&text))))?
+            };
             let format = match data_format.as_deref() {
                 None => None,
                 Some(f) => Some(tollgate::core::plan::Format::parse(f).ok_or_else(|| {

@@ -263,3 +263,102 @@ fn text_report_snapshot() {
     assert_eq!(code, 1);
     insta::assert_snapshot!(out);
 }
+
+#[test]
+fn gx_suites_run_directly_and_keep_their_types() {
+    let (code, out, err) = run(bin()
+        .arg("validate")
+        .arg(fixtures().join("people.csv"))
+        .arg("--suite")
+        .arg(fixtures().join("people_gx.json"))
+        .args(["--format", "json"]));
+    assert_eq!(code, 1, "{out}{err}");
+    let doc: serde_json::Value = serde_json::from_str(&out).expect("JSON");
+    let findings = doc["tests"][0]["findings"].as_array().expect("findings");
+    assert_eq!(findings.len(), 6);
+    let between = findings
+        .iter()
+        .find(|f| f["check"] == "between")
+        .expect("between");
+    assert_eq!(between["gx_type"], "expect_column_values_to_be_between");
+    assert_eq!(between["status"], "failed");
+    assert_eq!(between["unexpected_count"], 1);
+    let regex = findings
+        .iter()
+        .find(|f| f["check"] == "regex_list")
+        .expect("regex_list");
+    assert_eq!(
+        regex["status"], "warned",
+        "GX severity warning is a warning"
+    );
+    assert_eq!(regex["unexpected_count"], 1, "bob@example has no .com");
+}
+
+#[test]
+fn import_gx_writes_yaml_that_validates_the_same() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (code, yaml, err) = run(bin()
+        .args(["import", "gx"])
+        .arg(fixtures().join("people_gx.json")));
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        yaml.contains("age: { between: [0, 120] }")
+            || yaml.contains("between: { min: 0, max: 120 }"),
+        "{yaml}"
+    );
+    assert!(
+        yaml.contains("expectations:\n  - { type: expect_column_values_to_match_regex_list"),
+        "{yaml}"
+    );
+    let suite = dir.path().join("people.yaml");
+    std::fs::write(&suite, &yaml).expect("write");
+    let json = |s: &std::path::Path| {
+        let (code, out, _) = run(bin()
+            .arg("validate")
+            .arg(fixtures().join("people.csv"))
+            .arg("--suite")
+            .arg(s)
+            .args(["--format", "json"]));
+        assert_eq!(code, 1);
+        let doc: serde_json::Value = serde_json::from_str(&out).expect("JSON");
+        let mut v: Vec<String> = doc["tests"][0]["findings"]
+            .as_array()
+            .expect("findings")
+            .iter()
+            .map(|f| {
+                format!(
+                    "{} {} {} {}",
+                    f["check"], f["column"], f["status"], f["unexpected_count"]
+                )
+            })
+            .collect();
+        v.sort();
+        v
+    };
+    assert_eq!(json(&suite), json(&fixtures().join("people_gx.json")));
+}
+
+#[test]
+fn unsupported_gx_expectations_are_errors_that_list_the_supported() {
+    let (code, _, err) = run(bin()
+        .args(["import", "gx"])
+        .arg(fixtures().join("legacy_gx.json")));
+    assert_eq!(code, 2);
+    assert!(
+        err.contains(
+            "unsupported Great Expectations expectation `expect_column_values_to_be_fabulous`"
+        ),
+        "{err}"
+    );
+    assert!(
+        err.contains("supported: expect_table_row_count_to_be_between"),
+        "{err}"
+    );
+    let (code, _, err) = run(bin()
+        .arg("validate")
+        .arg(fixtures().join("people.csv"))
+        .arg("--suite")
+        .arg(fixtures().join("legacy_gx.json")));
+    assert_eq!(code, 2);
+    assert!(err.contains("expectations[2]"), "{err}");
+}

@@ -827,3 +827,593 @@ pub fn to_suite(name: &str, expectations: &[GxExpectation]) -> Result<SuiteDecl,
         Err(errors)
     }
 }
+
+/// A plan scalar in YAML: plain when that reads back as the same string, else single-quoted.
+fn yaml_scalar(v: &Scalar) -> String {
+    match v {
+        Scalar::Int(i) => i.to_string(),
+        Scalar::Float(f) if f.is_nan() => ".nan".into(),
+        Scalar::Float(f) if f.is_infinite() => {
+            if *f > 0.0 {
+                ".inf".into()
+            } else {
+                "-.inf".into()
+            }
+        }
+        Scalar::Float(f) => format!("{f:?}"),
+        Scalar::Bool(b) => b.to_string(),
+        Scalar::Str(s) => yaml_str(s),
+    }
+}
+
+fn yaml_str(s: &str) -> String {
+    let plain = !s.is_empty()
+        && s.chars()
+            .next()
+            .is_some_and(|c| c.is_alphabetic() || c == '_')
+        && s.chars()
+            .all(|c| c.is_alphanumeric() || matches!(c, '_' | '-' | '.' | ' '))
+        && !s.ends_with(' ')
+        && !matches!(
+            s.to_lowercase().as_str(),
+            "true" | "false" | "null" | "yes" | "no" | "on" | "off" | "y" | "n" | "~"
+        );
+    if plain {
+        s.to_string()
+    } else {
+        format!("'{}'", s.replace('\'', "''"))
+    }
+}
+
+fn yaml_list(vs: &[Scalar]) -> String {
+    format!(
+        "[{}]",
+        vs.iter().map(yaml_scalar).collect::<Vec<_>>().join(", ")
+    )
+}
+
+fn yaml_names(vs: &[String]) -> String {
+    format!(
+        "[{}]",
+        vs.iter()
+            .map(|s| yaml_str(s))
+            .collect::<Vec<_>>()
+            .join(", ")
+    )
+}
+
+/// A JSON value in YAML flow style (for kwargs kept in GX form).
+fn yaml_json(v: &Value) -> String {
+    match v {
+        Value::Null => "null".into(),
+        Value::Bool(b) => b.to_string(),
+        Value::Number(n) => n.to_string(),
+        Value::String(s) => yaml_str(s),
+        Value::Array(items) => format!(
+            "[{}]",
+            items.iter().map(yaml_json).collect::<Vec<_>>().join(", ")
+        ),
+        Value::Object(m) => format!(
+            "{{ {} }}",
+            m.iter()
+                .map(|(k, v)| format!("{}: {}", yaml_str(k), yaml_json(v)))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    }
+}
+
+fn bound_yaml(b: &Bound) -> String {
+    let mut parts = Vec::new();
+    match (&b.min, &b.max) {
+        (Some(a), Some(c)) if a == c && !b.strict_min && !b.strict_max => {
+            parts.push(format!("equals: {}", yaml_scalar(a)))
+        }
+        (Some(a), Some(c)) if !b.strict_min && !b.strict_max => {
+            parts.push(format!("between: [{}, {}]", yaml_scalar(a), yaml_scalar(c)))
+        }
+        _ => {
+            if let Some(a) = &b.min {
+                parts.push(format!(
+                    "{}: {}",
+                    if b.strict_min {
+                        "greater_than"
+                    } else {
+                        "at_least"
+                    },
+                    yaml_scalar(a)
+                ));
+            }
+            if let Some(c) = &b.max {
+                parts.push(format!(
+                    "{}: {}",
+                    if b.strict_max { "less_than" } else { "at_most" },
+                    yaml_scalar(c)
+                ));
+            }
+        }
+    }
+    parts.join(", ")
+}
+
+/// The long-form extras every check may carry.
+fn extras(c: &CheckDecl, mostly_ok: bool) -> Vec<String> {
+    let mut out = Vec::new();
+    if mostly_ok && let Some(m) = c.mostly {
+        out.push(format!("mostly: {m:?}"));
+    }
+    if c.severity == Severity::Warn {
+        out.push("severity: warn".into());
+    }
+    out
+}
+
+fn flow(main: Vec<String>, extra: Vec<String>) -> String {
+    let all: Vec<String> = main.into_iter().chain(extra).collect();
+    format!("{{ {} }}", all.join(", "))
+}
+
+/// Where a native rendering of a check goes.
+enum Native {
+    Table(&'static str, String),
+    Column(String, &'static str, String),
+    Row(String),
+}
+
+fn native(c: &CheckDecl) -> Option<Native> {
+    if c.filter.is_some() || c.ignore_row_if.is_some() {
+        return None;
+    }
+    let col = c.column.clone();
+    let ex = |m: bool| extras(c, m);
+    let with = |short: String, long_key: &str, m: bool| {
+        let e = ex(m);
+        if e.is_empty() {
+            short
+        } else {
+            flow(vec![format!("{long_key}: {short}")], e)
+        }
+    };
+    let bound = |b: &Bound| flow(vec![bound_yaml(b)], ex(false));
+    Some(match &c.kind {
+        CheckKind::RowCount(b) => Native::Table("row_count", bound(b)),
+        CheckKind::ColumnCount(b) => Native::Table("column_count", bound(b)),
+        CheckKind::Columns {
+            exact,
+            include,
+            exclude,
+            ordered,
+        } => {
+            let mut parts = Vec::new();
+            if let Some(e) = exact {
+                parts.push(format!("exact: {}", yaml_names(e)));
+            }
+            if !include.is_empty() {
+                parts.push(format!("include: {}", yaml_names(include)));
+            }
+            if !exclude.is_empty() {
+                parts.push(format!("exclude: {}", yaml_names(exclude)));
+            }
+            if *ordered {
+                parts.push("ordered: true".into());
+            }
+            Native::Table("columns", flow(parts, ex(false)))
+        }
+        CheckKind::CompoundUnique(cols) => {
+            Native::Table("unique", with(yaml_names(cols), "columns", true))
+        }
+        CheckKind::NotNull => Native::Column(
+            col?,
+            "not_null",
+            if ex(true).is_empty() {
+                "true".into()
+            } else {
+                flow(vec![], ex(true))
+            },
+        ),
+        CheckKind::Null => Native::Column(
+            col?,
+            "null",
+            if ex(true).is_empty() {
+                "true".into()
+            } else {
+                flow(vec![], ex(true))
+            },
+        ),
+        CheckKind::Unique => Native::Column(
+            col?,
+            "unique",
+            if ex(true).is_empty() {
+                "true".into()
+            } else {
+                flow(vec![], ex(true))
+            },
+        ),
+        CheckKind::JsonParseable => Native::Column(
+            col?,
+            "json_parseable",
+            if ex(true).is_empty() {
+                "true".into()
+            } else {
+                flow(vec![], ex(true))
+            },
+        ),
+        CheckKind::DateParseable => Native::Column(
+            col?,
+            "date_parseable",
+            if ex(true).is_empty() {
+                "true".into()
+            } else {
+                flow(vec![], ex(true))
+            },
+        ),
+        CheckKind::Between(b) => {
+            let mut parts = Vec::new();
+            if let Some(v) = &b.min {
+                parts.push(format!("min: {}", yaml_scalar(v)));
+            }
+            if let Some(v) = &b.max {
+                parts.push(format!("max: {}", yaml_scalar(v)));
+            }
+            if b.strict_min {
+                parts.push("strict_min: true".into());
+            }
+            if b.strict_max {
+                parts.push("strict_max: true".into());
+            }
+            Native::Column(col?, "between", flow(parts, ex(true)))
+        }
+        CheckKind::InSet(vs) => Native::Column(col?, "in_set", with(yaml_list(vs), "values", true)),
+        CheckKind::NotInSet(vs) => {
+            Native::Column(col?, "not_in_set", with(yaml_list(vs), "values", true))
+        }
+        CheckKind::Matches(re) => {
+            Native::Column(col?, "matches", with(yaml_str(re), "regex", true))
+        }
+        CheckKind::NotMatches(re) => {
+            Native::Column(col?, "not_matches", with(yaml_str(re), "regex", true))
+        }
+        CheckKind::Length(b) => Native::Column(col?, "length", flow(vec![bound_yaml(b)], ex(true))),
+        CheckKind::Increasing { strict } | CheckKind::Decreasing { strict } => {
+            let name = if matches!(c.kind, CheckKind::Increasing { .. }) {
+                "increasing"
+            } else {
+                "decreasing"
+            };
+            let mut parts = Vec::new();
+            if *strict {
+                parts.push("strict: true".to_string());
+            }
+            let e = ex(true);
+            Native::Column(
+                col?,
+                name,
+                if parts.is_empty() && e.is_empty() {
+                    "true".into()
+                } else {
+                    flow(parts, e)
+                },
+            )
+        }
+        CheckKind::DateFormat(f) => {
+            Native::Column(col?, "date_format", with(yaml_str(f), "format", true))
+        }
+        CheckKind::Min(b) => Native::Column(col?, "min", bound(b)),
+        CheckKind::Max(b) => Native::Column(col?, "max", bound(b)),
+        CheckKind::Mean(b) if b.min.is_some() || b.max.is_some() => {
+            Native::Column(col?, "mean", bound(b))
+        }
+        CheckKind::Median(b) if b.min.is_some() || b.max.is_some() => {
+            Native::Column(col?, "median", bound(b))
+        }
+        CheckKind::Stdev(b) if b.min.is_some() || b.max.is_some() => {
+            Native::Column(col?, "stdev", bound(b))
+        }
+        CheckKind::Sum(b) => Native::Column(col?, "sum", bound(b)),
+        CheckKind::DistinctCount(b) => Native::Column(col?, "distinct_count", bound(b)),
+        CheckKind::UniqueFraction(b) => Native::Column(col?, "unique_fraction", bound(b)),
+        CheckKind::NonNullFraction(b) => Native::Column(col?, "non_null_fraction", bound(b)),
+        CheckKind::Quantiles(qs) => {
+            let parts: Vec<String> = qs
+                .iter()
+                .map(|(q, b)| format!("{q:?}: {{ {} }}", bound_yaml(b)))
+                .collect();
+            Native::Column(col?, "quantiles", flow(parts, ex(false)))
+        }
+        CheckKind::MostCommonInSet { values, ties_okay } => {
+            let mut parts = vec![format!("values: {}", yaml_list(values))];
+            if *ties_okay {
+                parts.push("ties_okay: true".into());
+            }
+            Native::Column(col?, "most_common_in_set", flow(parts, ex(false)))
+        }
+        CheckKind::DistinctValues { mode, values }
+            if !values.is_empty() || *mode != SetMode::Contain =>
+        {
+            let key = match mode {
+                SetMode::In => "in",
+                SetMode::Contain => "contain",
+                SetMode::Equals => "equals",
+            };
+            Native::Column(
+                col?,
+                "distinct_values",
+                flow(vec![format!("{key}: {}", yaml_list(values))], ex(false)),
+            )
+        }
+        CheckKind::ZScore {
+            threshold,
+            double_sided,
+        } => {
+            let mut parts = vec![format!("threshold: {threshold:?}")];
+            if !double_sided {
+                parts.push("double_sided: false".into());
+            }
+            Native::Column(col?, "z_score", flow(parts, ex(true)))
+        }
+        CheckKind::Compare { left, op, right } => {
+            let body = if *op == CompareOp::Eq {
+                format!("equal: {}", yaml_names(&[left.clone(), right.clone()]))
+            } else {
+                format!(
+                    "compare: [{}, '{}', {}]",
+                    yaml_str(left),
+                    op.sql().replace("<>", "!="),
+                    yaml_str(right)
+                )
+            };
+            Native::Row(flow(vec![body], ex(true)))
+        }
+        CheckKind::SumEquals { columns, total } => Native::Row(flow(
+            vec![format!(
+                "sum_equals: {{ columns: {}, total: {total:?} }}",
+                yaml_names(columns)
+            )],
+            ex(true),
+        )),
+        _ => return None,
+    })
+}
+
+/// Convert a GX suite to a native YAML suite: native checks where one exists, the GX form under
+/// `expectations:` where none does, and comments for what is not carried over.
+pub fn to_yaml(
+    name: &str,
+    format: &str,
+    expectations: &[GxExpectation],
+) -> Result<String, Vec<String>> {
+    let suite = to_suite(name, expectations)?;
+    let mut table: Vec<(String, String)> = Vec::new();
+    let mut columns: Vec<(String, Vec<(String, String)>)> = Vec::new();
+    let mut rows: Vec<String> = Vec::new();
+    let mut kept: Vec<String> = Vec::new();
+    let mut notes: Vec<String> = Vec::new();
+    for (e, c) in expectations.iter().zip(&suite.checks) {
+        for k in e.kwargs.keys() {
+            if matches!(
+                k.as_str(),
+                "result_format"
+                    | "catch_exceptions"
+                    | "include_config"
+                    | "meta"
+                    | "notes"
+                    | "id"
+                    | "description"
+            ) {
+                notes.push(format!("{}: `{k}` is not carried over (tollgate always reports counts and a sample of failing rows)", e.kind));
+            }
+        }
+        let placed = match native(c) {
+            Some(Native::Table(key, v)) if !table.iter().any(|(k, _)| k == key) => {
+                table.push((key.to_string(), v));
+                true
+            }
+            Some(Native::Column(col, key, v)) => {
+                let entry = match columns.iter_mut().position(|(c, _)| *c == col) {
+                    Some(i) => &mut columns[i].1,
+                    None => {
+                        columns.push((col.clone(), Vec::new()));
+                        &mut columns.last_mut().expect("just pushed").1
+                    }
+                };
+                if entry.iter().any(|(k, _)| k == key) {
+                    false
+                } else {
+                    entry.push((key.to_string(), v));
+                    true
+                }
+            }
+            Some(Native::Row(v)) => {
+                rows.push(v);
+                true
+            }
+            _ => false,
+        };
+        if !placed {
+            let kwargs: serde_json::Map<String, Value> = e
+                .kwargs
+                .iter()
+                .filter(|(k, _)| {
+                    !matches!(
+                        k.as_str(),
+                        "result_format" | "catch_exceptions" | "include_config"
+                    )
+                })
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect();
+            let mut item = format!(
+                "  - {{ type: {}, kwargs: {}",
+                e.kind,
+                yaml_json(&Value::Object(kwargs))
+            );
+            if let Some(sev) = &e.severity {
+                item.push_str(&format!(", severity: {}", yaml_str(sev)));
+            }
+            item.push_str(" }");
+            kept.push(item);
+        }
+    }
+    let native_count = expectations.len() - kept.len();
+    let mut out = format!(
+        "# Imported by `tollgate import gx` from the Great Expectations suite `{name}` ({format} format).\n# {} expectations: {native_count} written as native checks, {} kept in GX form under `expectations:`.\n",
+        expectations.len(),
+        kept.len()
+    );
+    notes.sort();
+    notes.dedup();
+    for n in &notes {
+        out.push_str(&format!("# Not carried over: {n}\n"));
+    }
+    if !table.is_empty() {
+        out.push_str("table:\n");
+        for (k, v) in &table {
+            out.push_str(&format!("  {k}: {v}\n"));
+        }
+    }
+    if !columns.is_empty() {
+        out.push_str("columns:\n");
+        for (col, checks) in &columns {
+            let body: Vec<String> = checks.iter().map(|(k, v)| format!("{k}: {v}")).collect();
+            let line = format!("  {}: {{ {} }}\n", yaml_str(col), body.join(", "));
+            if line.len() <= 110 {
+                out.push_str(&line);
+            } else {
+                out.push_str(&format!("  {}:\n", yaml_str(col)));
+                for b in body {
+                    out.push_str(&format!("    {b}\n"));
+                }
+            }
+        }
+    }
+    if !rows.is_empty() {
+        out.push_str("rows:\n");
+        for r in &rows {
+            out.push_str(&format!("  - {r}\n"));
+        }
+    }
+    if !kept.is_empty() {
+        out.push_str("expectations:\n");
+        for k in &kept {
+            out.push_str(k);
+            out.push('\n');
+        }
+    }
+    Ok(out)
+}
+
+/// Which format a GX suite document is in ("1.x" or "0.x").
+pub fn format_of(text: &str) -> &'static str {
+    if text.contains("\"expectation_suite_name\"") || text.contains("\"expectation_type\"") {
+        "0.x"
+    } else {
+        "1.x"
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SUITE_1X: &str = r#"{
+      "name": "orders",
+      "expectations": [
+        {"type": "expect_table_row_count_to_be_between", "kwargs": {"min_value": 1, "max_value": 100}},
+        {"type": "expect_column_values_to_not_be_null", "kwargs": {"column": "id"}},
+        {"type": "expect_column_values_to_be_between", "kwargs": {"column": "age", "min_value": 0, "max_value": 120, "mostly": 0.95}, "severity": "warning"},
+        {"type": "expect_column_values_to_be_in_set", "kwargs": {"column": "country", "value_set": ["US", "GB"], "result_format": "COMPLETE"}},
+        {"type": "expect_column_values_to_match_regex_list", "kwargs": {"column": "email", "regex_list": ["@", "\\."], "match_on": "all"}},
+        {"type": "expect_column_pair_values_a_to_be_greater_than_b", "kwargs": {"column_A": "end", "column_B": "start", "or_equal": true}}
+      ]
+    }"#;
+
+    #[test]
+    fn both_formats_parse() {
+        let (name, es) = parse_suite_json(SUITE_1X).unwrap();
+        assert_eq!(name, "orders");
+        assert_eq!(es.len(), 6);
+        let old = r#"{"expectation_suite_name": "s", "expectations": [{"expectation_type": "expect_column_to_exist", "kwargs": {"column": "a"}}]}"#;
+        let (name, es) = parse_suite_json(old).unwrap();
+        assert_eq!(
+            (name.as_str(), es[0].kind.as_str()),
+            ("s", "expect_column_to_exist")
+        );
+        assert_eq!(format_of(old), "0.x");
+        assert_eq!(
+            snake("ExpectColumnValuesToBeBetween"),
+            "expect_column_values_to_be_between"
+        );
+        assert_eq!(
+            snake("ExpectColumnKLDivergenceToBeLessThan"),
+            "expect_column_kl_divergence_to_be_less_than"
+        );
+    }
+
+    #[test]
+    fn import_writes_a_native_suite_that_parses_back() {
+        let (name, es) = parse_suite_json(SUITE_1X).unwrap();
+        let yaml = to_yaml(&name, "1.x", &es).unwrap();
+        assert!(yaml.contains("row_count: { between: [1, 100] }"), "{yaml}");
+        assert!(
+            yaml.contains("age: { between: { min: 0, max: 120, mostly: 0.95, severity: warn } }"),
+            "{yaml}"
+        );
+        assert!(yaml.contains("compare: [end, '>=', start]"), "{yaml}");
+        assert!(
+            yaml.contains("type: expect_column_values_to_match_regex_list"),
+            "{yaml}"
+        );
+        assert!(
+            yaml.contains("Not carried over: expect_column_values_to_be_in_set: `result_format`"),
+            "{yaml}"
+        );
+        let suite = crate::plan::parse_suite(&yaml, "orders")
+            .unwrap_or_else(|d| panic!("{}\n{yaml}", d.render(Some(&yaml))));
+        assert_eq!(suite.checks.len(), 6);
+        let direct = to_suite(&name, &es).unwrap();
+        let kinds = |s: &SuiteDecl| {
+            let mut k: Vec<String> = s.checks.iter().map(|c| format!("{:?}", c.kind)).collect();
+            k.sort();
+            k
+        };
+        assert_eq!(
+            kinds(&suite),
+            kinds(&direct),
+            "the imported YAML means what the GX suite means"
+        );
+    }
+
+    #[test]
+    fn unsupported_expectations_are_named_with_the_supported_list() {
+        let e = GxExpectation {
+            kind: "expect_column_values_to_be_awesome".into(),
+            kwargs: Map::new(),
+            severity: None,
+            pos: Pos::default(),
+        };
+        let msg = to_check(&e).unwrap_err();
+        assert!(
+            msg.contains(
+                "unsupported Great Expectations expectation `expect_column_values_to_be_awesome`"
+            ),
+            "{msg}"
+        );
+        assert!(msg.contains("expect_column_values_to_be_between"), "{msg}");
+    }
+
+    #[test]
+    fn row_conditions_become_sql() {
+        assert_eq!(
+            row_condition_sql(r#"a > 5 & b == "x""#, Some("pandas")).unwrap(),
+            "a > 5  AND  b = 'x'"
+        );
+        assert_eq!(
+            row_condition_sql(
+                r#"col("a") > 5"#,
+                Some("great_expectations__experimental__")
+            )
+            .unwrap(),
+            r#""a" > 5"#
+        );
+        assert!(row_condition_sql("a > 1", Some("bad_parser")).is_err());
+    }
+}
