@@ -154,14 +154,17 @@ pub fn divergence(
             }
         }
     }
-    if tail_holdout > 0.0
-        && (tail_weights.is_some() || edges[0].is_infinite() || edges[last].is_infinite())
-    {
-        return Err("ValueError: tail_weight_holdout is not defined for a partition that already has tails (tail_weights or infinite end points)".into());
+    let (lo_inf, hi_inf) = (edges[0].is_infinite(), edges[last].is_infinite());
+    if tail_holdout > 0.0 && (tail_weights.is_some() || (lo_inf && hi_inf)) {
+        return Err("ValueError: tail_weight_holdout is not defined for a partition that already has both tails (tail_weights or two infinite end points)".into());
     }
-    let (tail_lo, tail_hi) = match &tail_weights {
-        Some(t) => (t[0], t[1]),
-        None => (tail_holdout / 2.0, tail_holdout / 2.0),
+    // An infinite end bin is that side's tail; the holdout goes to the other side.
+    let (tail_lo, tail_hi) = match (&tail_weights, lo_inf, hi_inf) {
+        (Some(t), _, _) => (t[0], t[1]),
+        (None, false, false) => (tail_holdout / 2.0, tail_holdout / 2.0),
+        (None, true, false) => (0.0, tail_holdout),
+        (None, false, true) => (tail_holdout, 0.0),
+        (None, true, true) => (0.0, 0.0),
     };
     let mut p = vec![below];
     p.extend(hist);
