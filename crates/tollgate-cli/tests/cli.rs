@@ -362,3 +362,17 @@ fn unsupported_gx_expectations_are_errors_that_list_the_supported() {
     assert_eq!(code, 2);
     assert!(err.contains("expectations[2]"), "{err}");
 }
+
+#[test]
+fn malformed_gx_json_names_the_position() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let bad = dir.path().join("bad.json");
+    std::fs::write(&bad, "{\n  \"name\": \"x\",\n  \"expectations\": [\n    {\"type\": \"expect_column_to_exist\" \"kwargs\": {}}\n  ]\n}\n").expect("write");
+    let (code, out, err) = run(bin().args(["import", "gx"]).arg(&bad));
+    assert_eq!(code, 2);
+    assert!(out.is_empty());
+    assert!(
+        err.contains("bad.json: invalid JSON at line 4, column"),
+        "{err}"
+    );
+}

@@ -101,6 +101,7 @@ pub fn snake(kind: &str) -> String {
 
 /// Read a GX suite document. Returns the suite name and its expectations.
 pub fn parse_suite_json(text: &str) -> Result<(String, Vec<GxExpectation>), String> {
+    let text = &quote_non_finite(text);
     let doc: Value = serde_json::from_str(text).map_err(|e| {
         format!(
             "invalid JSON at line {}, column {}: {e}",
@@ -127,6 +128,44 @@ pub fn parse_suite_json(text: &str) -> Result<(String, Vec<GxExpectation>), Stri
         out.push(expectation_from_json(item).map_err(|e| format!("expectations[{i}]: {e}"))?);
     }
     Ok((name, out))
+}
+
+/// GX writes `Infinity`, `-Infinity` and `NaN` bare (Python's json module does), which JSON
+/// does not allow: quote them outside strings so that they parse, and read them back as floats.
+pub fn quote_non_finite(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let (mut in_string, mut escaped) = (false, false);
+    let mut rest = text;
+    while let Some(c) = rest.chars().next() {
+        if in_string {
+            out.push(c);
+            if escaped {
+                escaped = false;
+            } else if c == '\\' {
+                escaped = true;
+            } else if c == '"' {
+                in_string = false;
+            }
+            rest = &rest[c.len_utf8()..];
+            continue;
+        }
+        if let Some(tok) = ["-Infinity", "Infinity", "NaN"]
+            .iter()
+            .find(|t| rest.starts_with(**t))
+        {
+            out.push('"');
+            out.push_str(tok);
+            out.push('"');
+            rest = &rest[tok.len()..];
+            continue;
+        }
+        if c == '"' {
+            in_string = true;
+        }
+        out.push(c);
+        rest = &rest[c.len_utf8()..];
+    }
+    out
 }
 
 /// One expectation object (`{type, kwargs}` or `{expectation_type, kwargs}`).
@@ -164,6 +203,8 @@ fn scalar(v: &Value) -> Option<Scalar> {
             .as_i64()
             .map(Scalar::Int)
             .or_else(|| n.as_f64().map(Scalar::Float)),
+        Value::String(s) if s == "Infinity" => Some(Scalar::Float(f64::INFINITY)),
+        Value::String(s) if s == "-Infinity" => Some(Scalar::Float(f64::NEG_INFINITY)),
         Value::String(s) => Some(Scalar::Str(s.clone())),
         _ => None,
     }
@@ -359,6 +400,16 @@ pub fn to_check(e: &GxExpectation) -> Result<CheckDecl, String> {
         && !(0.0..=1.0).contains(&m)
     {
         return Err(format!("`mostly` must be between 0 and 1, found {m}"));
+    }
+    if SUPPORTED.contains(&e.kind.as_str())
+        && e.kind.starts_with("expect_column_")
+        && !e.kind.starts_with("expect_column_pair_")
+        && column.is_none()
+    {
+        if let Some(other) = a.get("column") {
+            return Err(format!("`column` must be a string, found {other}"));
+        }
+        return Err(format!("`{}` needs `column`", e.kind));
     }
     let col = || {
         column
@@ -1380,6 +1431,38 @@ mod tests {
             kinds(&direct),
             "the imported YAML means what the GX suite means"
         );
+    }
+
+    #[test]
+    fn bad_documents_are_clear_errors() {
+        let e = parse_suite_json("{\"name\": \"x\",\n \"expectations\": [ {\"type\": 1,} ]}")
+            .unwrap_err();
+        assert!(e.starts_with("invalid JSON at line 2, column"), "{e}");
+        let e = parse_suite_json(r#"{"name": "x"}"#).unwrap_err();
+        assert!(e.contains("no `expectations` list"), "{e}");
+        let (_, es) = parse_suite_json(r#"{"name": "x", "expectations": [{"type": "expect_column_values_to_be_between", "kwargs": {"column": "a", "min_value": -Infinity, "max_value": 5}}]}"#).unwrap();
+        let c = to_check(&es[0]).unwrap();
+        assert_eq!(
+            c.kind,
+            CheckKind::Between(Bound {
+                min: Some(Scalar::Float(f64::NEG_INFINITY)),
+                max: Some(Scalar::Int(5)),
+                ..Bound::default()
+            })
+        );
+        let wrong = |kw: &str| {
+            let (_, es) = parse_suite_json(&format!(r#"{{"expectations": [{{"type": "expect_column_values_to_be_in_set", "kwargs": {kw}}}]}}"#)).unwrap();
+            to_check(&es[0]).unwrap_err()
+        };
+        assert!(wrong(r#"{"column": "a"}"#).contains("needs `value_set`"));
+        assert!(
+            wrong(r#"{"column": "a", "value_set": "US"}"#).contains("`value_set` must be a list")
+        );
+        assert!(
+            wrong(r#"{"column": "a", "value_set": [1], "mostly": "most"}"#)
+                .contains("`mostly` must be a number")
+        );
+        assert!(wrong(r#"{"value_set": [1]}"#).contains("needs `column`"));
     }
 
     #[test]
