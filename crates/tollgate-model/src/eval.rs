@@ -1,0 +1,1 @@
+//! Evaluation gates (filled in by the evaluation runner).

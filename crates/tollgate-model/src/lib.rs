@@ -1,0 +1,180 @@
+//! tollgate-model: model evaluation. Metrics as scikit-learn defines them ([`metrics`]), a
+//! catalogue of metric names ([`metric`]), and evaluation with gates, slices, bootstrap
+//! confidence intervals and baselines ([`eval`]). Model runners (ONNX, HTTP, command) come
+//! with a later change; evaluation already runs from a predictions file. Never prints.
+#![deny(missing_docs)]
+
+pub mod eval;
+pub mod metrics;
+
+/// The columns of one evaluation: labels and what the model said about them.
+#[derive(Debug, Clone, Default)]
+pub struct Outcomes {
+    /// True labels (class indices, 0/1, or regression targets).
+    pub y: Vec<f64>,
+    /// Probability of the positive class (binary), when given.
+    pub score: Option<Vec<f64>>,
+    /// Predicted labels or regression values, when given.
+    pub pred: Option<Vec<f64>>,
+    /// Per-class probabilities (multiclass), one vector per class.
+    pub probs: Option<Vec<Vec<f64>>>,
+    /// Threshold turning `score` into predicted labels.
+    pub threshold: f64,
+}
+
+impl Outcomes {
+    /// Predicted labels: given, or thresholded scores, or the argmax of the class probabilities.
+    pub fn labels(&self) -> Option<Vec<f64>> {
+        if let Some(p) = &self.pred {
+            return Some(p.clone());
+        }
+        if let Some(s) = &self.score {
+            return Some(
+                s.iter()
+                    .map(|p| if *p >= self.threshold { 1.0 } else { 0.0 })
+                    .collect(),
+            );
+        }
+        let probs = self.probs.as_ref()?;
+        Some(
+            (0..self.y.len())
+                .map(|i| {
+                    let mut best = 0;
+                    for k in 1..probs.len() {
+                        if probs[k][i] > probs[best][i] {
+                            best = k;
+                        }
+                    }
+                    best as f64
+                })
+                .collect(),
+        )
+    }
+
+    /// The rows at `idx` (slices and bootstrap resamples).
+    pub fn take(&self, idx: &[usize]) -> Outcomes {
+        let pick = |v: &Vec<f64>| idx.iter().map(|&i| v[i]).collect::<Vec<f64>>();
+        Outcomes {
+            y: pick(&self.y),
+            score: self.score.as_ref().map(pick),
+            pred: self.pred.as_ref().map(pick),
+            probs: self.probs.as_ref().map(|ps| ps.iter().map(pick).collect()),
+            threshold: self.threshold,
+        }
+    }
+}
+
+/// Every metric tollgate computes, by name.
+pub const METRICS: &[&str] = &[
+    "accuracy",
+    "balanced_accuracy",
+    "precision",
+    "recall",
+    "f1",
+    "precision_micro",
+    "recall_micro",
+    "f1_micro",
+    "precision_macro",
+    "recall_macro",
+    "f1_macro",
+    "precision_weighted",
+    "recall_weighted",
+    "f1_weighted",
+    "roc_auc",
+    "roc_auc_ovr_macro",
+    "roc_auc_ovr_weighted",
+    "average_precision",
+    "log_loss",
+    "brier",
+    "ece",
+    "mae",
+    "mse",
+    "rmse",
+    "r2",
+    "mape",
+    "median_absolute_error",
+    "max_error",
+];
+
+/// Compute one metric by name.
+pub fn metric(name: &str, o: &Outcomes) -> Result<f64, String> {
+    use metrics as m;
+    if o.y.is_empty() {
+        return Err("no rows to evaluate".into());
+    }
+    let labels = || {
+        o.labels()
+            .ok_or_else(|| format!("`{name}` needs predicted labels or scores"))
+    };
+    let score = || {
+        o.score
+            .as_ref()
+            .ok_or_else(|| format!("`{name}` needs a probability score column"))
+    };
+    let pred = || {
+        o.pred
+            .as_ref()
+            .or(o.score.as_ref())
+            .ok_or_else(|| format!("`{name}` needs a prediction column"))
+    };
+    let prf = |avg: m::Average, which: usize| -> Result<f64, String> {
+        let l = labels()?;
+        let (p, r, f) = m::prf(&o.y, &l, avg);
+        Ok([p, r, f][which])
+    };
+    Ok(match name {
+        "accuracy" => m::accuracy(&o.y, &labels()?),
+        "balanced_accuracy" => m::balanced_accuracy(&o.y, &labels()?),
+        "precision" => prf(m::Average::Binary, 0)?,
+        "recall" => prf(m::Average::Binary, 1)?,
+        "f1" => prf(m::Average::Binary, 2)?,
+        "precision_micro" => prf(m::Average::Micro, 0)?,
+        "recall_micro" => prf(m::Average::Micro, 1)?,
+        "f1_micro" => prf(m::Average::Micro, 2)?,
+        "precision_macro" => prf(m::Average::Macro, 0)?,
+        "recall_macro" => prf(m::Average::Macro, 1)?,
+        "f1_macro" => prf(m::Average::Macro, 2)?,
+        "precision_weighted" => prf(m::Average::Weighted, 0)?,
+        "recall_weighted" => prf(m::Average::Weighted, 1)?,
+        "f1_weighted" => prf(m::Average::Weighted, 2)?,
+        "roc_auc" => {
+            let auc = m::roc_auc(&o.y, score()?);
+            if auc.is_nan() {
+                return Err("`roc_auc` is undefined when the labels hold one class only".into());
+            }
+            auc
+        }
+        "roc_auc_ovr_macro" | "roc_auc_ovr_weighted" => {
+            let probs = o
+                .probs
+                .as_ref()
+                .ok_or_else(|| format!("`{name}` needs one probability column per class"))?;
+            m::roc_auc_ovr(&o.y, probs, name.ends_with("weighted"))
+        }
+        "average_precision" => {
+            let ap = m::average_precision(&o.y, score()?);
+            if ap.is_nan() {
+                return Err("`average_precision` is undefined without positive labels".into());
+            }
+            ap
+        }
+        "log_loss" => m::log_loss(&o.y, score()?),
+        "brier" => m::brier(&o.y, score()?),
+        "ece" => m::ece(&o.y, score()?, 10),
+        "mae" => m::mae(&o.y, pred()?),
+        "mse" => m::mse(&o.y, pred()?),
+        "rmse" => m::mse(&o.y, pred()?).sqrt(),
+        "r2" => m::r2(&o.y, pred()?),
+        "mape" => m::mape(&o.y, pred()?),
+        "median_absolute_error" => m::median_ae(&o.y, pred()?),
+        "max_error" => m::max_error(&o.y, pred()?),
+        other => {
+            let mut msg = format!("unknown metric `{other}`");
+            if let Some(s) = tollgate_core::diag::suggest(other, METRICS.iter().copied()) {
+                msg.push_str(&format!(" (did you mean `{s}`?)"));
+            }
+            msg.push_str(&format!("; metrics: {}", METRICS.join(", ")));
+            return Err(msg);
+        }
+    })
+}
