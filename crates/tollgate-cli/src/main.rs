@@ -47,6 +47,46 @@ enum Command {
         #[command(flatten)]
         common: Common,
     },
+    /// Metrics and gates from a predictions file (label column + score or predicted columns).
+    Eval {
+        /// The predictions: a file, a glob or a directory.
+        predictions: String,
+        /// The label column.
+        #[arg(long)]
+        label: String,
+        /// Probability of the positive class (binary).
+        #[arg(long)]
+        score: Option<String>,
+        /// Predicted label or regression value.
+        #[arg(long)]
+        predicted: Option<String>,
+        /// One probability column per class, comma separated, in class order (multiclass).
+        #[arg(long, value_delimiter = ',')]
+        probabilities: Vec<String>,
+        /// Threshold of the score for predicted labels.
+        #[arg(long, default_value_t = 0.5)]
+        threshold: f64,
+        /// A metric to report (repeatable; default: the usual ones for the task).
+        #[arg(long = "metric")]
+        metrics: Vec<String>,
+        /// A gate, e.g. `roc_auc>=0.84`, `log_loss<=0.5` (repeatable).
+        #[arg(long = "gate")]
+        gates: Vec<String>,
+        /// Report every metric per value of this column (repeatable).
+        #[arg(long = "slice")]
+        slices: Vec<String>,
+        /// Slices with fewer rows are reported but not gated.
+        #[arg(long, default_value_t = 30)]
+        min_support: usize,
+        /// Bootstrap confidence intervals with this many resamples.
+        #[arg(long)]
+        bootstrap: Option<usize>,
+        /// Seed of the bootstrap.
+        #[arg(long, default_value_t = 0)]
+        seed: u64,
+        #[command(flatten)]
+        common: Common,
+    },
     /// Convert a suite from another tool (`tollgate import gx SUITE.json > suite.yaml`).
     Import {
         /// The tool the suite comes from: gx (Great Expectations, 0.x or 1.x JSON).
@@ -127,6 +167,85 @@ fn main() -> ExitCode {
 fn run(cli: Cli) -> Result<u8, Fatal> {
     match cli.command {
         Command::Explain { check } => explain(check.as_deref()),
+        Command::Eval {
+            predictions,
+            label,
+            score,
+            predicted,
+            probabilities,
+            threshold,
+            metrics,
+            gates,
+            slices,
+            min_support,
+            bootstrap,
+            seed,
+            common,
+        } => {
+            use tollgate::core::plan::{ConfidenceDecl, EvaluationDecl, PredictionsDecl};
+            if score.is_none() && predicted.is_none() && probabilities.is_empty() {
+                return Err(Fatal("give the predictions: --score COLUMN, --predicted COLUMN or --probabilities A,B,...".into()));
+            }
+            if !(0.0..=1.0).contains(&threshold) {
+                return Err(Fatal("--threshold must be between 0 and 1".into()));
+            }
+            let mut wanted: Vec<(String, Option<tollgate::core::Bound>)> = Vec::new();
+            for m in &metrics {
+                check_metric(m)?;
+                wanted.push((m.clone(), None));
+            }
+            for g in &gates {
+                let (name, bound) = parse_gate(g)?;
+                match wanted.iter_mut().find(|(n, _)| *n == name) {
+                    Some(w) => w.1 = Some(bound),
+                    None => wanted.push((name, Some(bound))),
+                }
+            }
+            let source = tollgate::SourceDecl {
+                name: "predictions".into(),
+                pos: Default::default(),
+                path: predictions.clone(),
+                format: None,
+                csv: Default::default(),
+            };
+            let decl = EvaluationDecl {
+                name: std::path::Path::new(&predictions)
+                    .file_stem()
+                    .map(|s| s.to_string_lossy().to_string())
+                    .unwrap_or_else(|| "eval".into()),
+                pos: Default::default(),
+                predictions: PredictionsDecl {
+                    source: "predictions".into(),
+                    score,
+                    predicted,
+                    probabilities,
+                },
+                label,
+                task: None,
+                threshold,
+                metrics: wanted,
+                slices,
+                min_support,
+                confidence: bootstrap.map(|n| ConfidenceDecl {
+                    level: 0.95,
+                    resamples: n.clamp(10, 100_000),
+                    seed,
+                    gate_on_bound: false,
+                }),
+                baseline: None,
+                severity: tollgate::core::Severity::Error,
+            };
+            let plan = tollgate::Plan {
+                sources: vec![source],
+                suites: vec![],
+                evaluations: vec![decl],
+            };
+            check_outputs(&common, &[PathBuf::from(&predictions)])?;
+            let engine = engine(&common);
+            let rt = runtime(&common)?;
+            let report = rt.block_on(tollgate::run_plan(&engine, &plan, Path::new("."), None));
+            finish(&report, &common)
+        }
         Command::Import { tool, suite } => {
             if tool != "gx" {
                 return Err(Fatal(format!(
@@ -255,6 +374,69 @@ fn run(cli: Cli) -> Result<u8, Fatal> {
             finish(&report, &common)
         }
     }
+}
+
+fn check_metric(name: &str) -> Result<(), Fatal> {
+    let known = tollgate::core::catalog::METRICS;
+    if known.contains(&name) {
+        return Ok(());
+    }
+    let mut msg = format!("unknown metric `{name}`");
+    if let Some(s) = tollgate::core::diag::suggest(name, known.iter().copied()) {
+        msg.push_str(&format!(" (did you mean `{s}`?)"));
+    }
+    msg.push_str(&format!("; metrics: {}", known.join(", ")));
+    Err(Fatal(msg))
+}
+
+/// `roc_auc>=0.84`, `log_loss<0.5`, `accuracy=1`.
+fn parse_gate(text: &str) -> Result<(String, tollgate::core::Bound), Fatal> {
+    use tollgate::core::{Bound, Scalar};
+    let ops = [">=", "<=", ">", "<", "="];
+    let Some((i, op)) = ops
+        .iter()
+        .filter_map(|op| text.find(op).map(|i| (i, *op)))
+        .min_by_key(|(i, op)| (*i, std::cmp::Reverse(op.len())))
+    else {
+        return Err(Fatal(format!(
+            "--gate `{text}`: write METRIC>=VALUE (or <=, >, <, =)"
+        )));
+    };
+    let name = text[..i].trim().to_string();
+    check_metric(&name)?;
+    let value: f64 = text[i + op.len()..].trim().parse().map_err(|_| {
+        Fatal(format!(
+            "--gate `{text}`: `{}` is not a number",
+            text[i + op.len()..].trim()
+        ))
+    })?;
+    let v = Some(Scalar::Float(value));
+    let b = match op {
+        ">=" => Bound {
+            min: v,
+            ..Bound::default()
+        },
+        ">" => Bound {
+            min: v,
+            strict_min: true,
+            ..Bound::default()
+        },
+        "<=" => Bound {
+            max: v,
+            ..Bound::default()
+        },
+        "<" => Bound {
+            max: v,
+            strict_max: true,
+            ..Bound::default()
+        },
+        _ => Bound {
+            min: v.clone(),
+            max: v,
+            ..Bound::default()
+        },
+    };
+    Ok((name, b))
 }
 
 fn locate_plan(

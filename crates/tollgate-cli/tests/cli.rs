@@ -376,3 +376,153 @@ fn malformed_gx_json_names_the_position() {
         "{err}"
     );
 }
+
+fn sklearn_case(name: &str) -> serde_json::Value {
+    let text =
+        std::fs::read_to_string(repo().join("crates/tollgate-model/tests/fixtures/metrics.json"))
+            .expect("fixtures");
+    let doc: serde_json::Value = serde_json::from_str(&text).expect("json");
+    doc["cases"]
+        .as_array()
+        .expect("cases")
+        .iter()
+        .find(|c| c["name"] == name)
+        .cloned()
+        .expect("case")
+}
+
+#[test]
+fn eval_reports_scikit_learn_values_and_gates() {
+    // preds_500.csv holds the `random_500_rounded` fixture (label y, score p) and a column grp.
+    let want = sklearn_case("random_500_rounded")["expected"].clone();
+    let (code, out, err) = run(bin()
+        .arg("eval")
+        .arg(fixtures().join("preds_500.csv"))
+        .args([
+            "--label",
+            "y",
+            "--score",
+            "p",
+            "--metric",
+            "log_loss",
+            "--metric",
+            "brier",
+            "--gate",
+            "roc_auc>=0.8",
+            "--format",
+            "json",
+        ]));
+    assert_eq!(code, 0, "{out}{err}");
+    let doc: serde_json::Value = serde_json::from_str(&out).expect("JSON");
+    assert_eq!(doc["tests"][0]["kind"], "evaluation");
+    let f = doc["tests"][0]["findings"].as_array().expect("findings");
+    let get = |name: &str| {
+        f.iter()
+            .find(|x| x["check"] == name && x.get("slice").is_none())
+            .expect(name)["observed"]
+            .as_f64()
+            .expect("number")
+    };
+    for m in ["roc_auc", "log_loss", "brier"] {
+        assert!(
+            (get(m) - want[m].as_f64().expect("number")).abs() < 1e-9,
+            "{m}: {} vs {}",
+            get(m),
+            want[m]
+        );
+    }
+    // A gate that fails exits 1; an unknown metric is a usage error.
+    let (code, out, _) = run(bin()
+        .arg("eval")
+        .arg(fixtures().join("preds_500.csv"))
+        .args(["--label", "y", "--score", "p", "--gate", "roc_auc>=0.9"]));
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("FAIL  roc_auc"), "{out}");
+    let (code, _, err) = run(bin()
+        .arg("eval")
+        .arg(fixtures().join("preds_500.csv"))
+        .args(["--label", "y", "--score", "p", "--gate", "rocauc>=0.9"]));
+    assert_eq!(code, 2);
+    assert!(err.contains("did you mean `roc_auc`"), "{err}");
+    let (code, out, _) = run(bin()
+        .arg("eval")
+        .arg(fixtures().join("preds_500.csv"))
+        .args(["--label", "nope", "--score", "p"]));
+    assert_eq!(code, 2);
+    assert!(out.contains("column `nope` is not in the data"), "{out}");
+}
+
+#[test]
+fn plan_evaluations_slice_bootstrap_and_compare_with_a_baseline() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::copy(
+        fixtures().join("preds_500.csv"),
+        dir.path().join("preds.csv"),
+    )
+    .expect("copy");
+    // The baseline: the same rows with a blurred score (a worse model).
+    let text = std::fs::read_to_string(dir.path().join("preds.csv")).expect("read");
+    let mut blurred = String::from("y,p\n");
+    for (i, line) in text.lines().skip(1).enumerate() {
+        let parts: Vec<&str> = line.split(',').collect();
+        let p: f64 = parts[1].parse().expect("score");
+        blurred.push_str(&format!(
+            "{},{}\n",
+            parts[0],
+            if i % 3 == 0 { 1.0 - p } else { p }
+        ));
+    }
+    std::fs::write(dir.path().join("old.csv"), blurred).expect("write");
+    let plan = dir.path().join("tollgate.yaml");
+    std::fs::write(
+        &plan,
+        "version: 1\nsources:\n  preds: { path: preds.csv }\n  old: { path: old.csv }\nevaluation:\n  model:\n    predictions: { source: preds, score: p }\n    label: y\n    metrics: { roc_auc: { at_least: 0.8 }, accuracy: {} }\n    slices: [grp]\n    min_support: 10\n    confidence: { resamples: 200, seed: 3 }\n    baseline: { predictions: { source: old, score: p }, max_drop: { roc_auc: 0.01 } }\n",
+    )
+    .expect("write plan");
+    let run_json = || {
+        let (code, out, err) = run(bin().arg("test").arg(&plan).args(["--format", "json"]));
+        (
+            code,
+            serde_json::from_str::<serde_json::Value>(&out)
+                .unwrap_or_else(|_| panic!("{out}{err}")),
+        )
+    };
+    let (code, doc) = run_json();
+    assert_eq!(code, 0, "{doc:#}");
+    let f = doc["tests"][0]["findings"].as_array().expect("findings");
+    let auc = f
+        .iter()
+        .find(|x| x["check"] == "roc_auc" && x.get("slice").is_none() && x.get("name").is_none())
+        .expect("auc");
+    let iv = auc["interval"].as_array().expect("interval");
+    let (lo, hi, v) = (
+        iv[0].as_f64().unwrap_or(9.0),
+        iv[1].as_f64().unwrap_or(0.0),
+        auc["observed"].as_f64().unwrap_or(0.0),
+    );
+    assert!(lo < v && v < hi, "{lo} < {v} < {hi}");
+    assert!(
+        f.iter()
+            .any(|x| x["slice"]["grp"] == "a" && x["check"] == "roc_auc"),
+        "a slice finding"
+    );
+    let worst = f
+        .iter()
+        .find(|x| x["name"] == "worst slice" && x["check"] == "roc_auc")
+        .expect("worst slice");
+    assert_eq!(worst["slice"]["grp"], "a");
+    let base = f
+        .iter()
+        .find(|x| x["name"] == "baseline")
+        .expect("baseline finding");
+    assert_eq!(
+        base["status"], "passed",
+        "the model beats its blurred baseline: {base:#}"
+    );
+    assert!(
+        base["observed"].as_f64().unwrap_or(1.0) < 0.0,
+        "a negative drop: better than the baseline"
+    );
+    let (_, again) = run_json();
+    assert_eq!(doc, again, "seeded bootstrap: identical results");
+}

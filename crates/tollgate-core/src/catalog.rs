@@ -381,6 +381,51 @@ pub const CHECKS: &[CheckDoc] = &[
     },
 ];
 
+/// Every evaluation metric, by name (computed as scikit-learn computes it).
+pub const METRICS: &[&str] = &[
+    "accuracy",
+    "balanced_accuracy",
+    "precision",
+    "recall",
+    "f1",
+    "precision_micro",
+    "recall_micro",
+    "f1_micro",
+    "precision_macro",
+    "recall_macro",
+    "f1_macro",
+    "precision_weighted",
+    "recall_weighted",
+    "f1_weighted",
+    "roc_auc",
+    "roc_auc_ovr_macro",
+    "roc_auc_ovr_weighted",
+    "average_precision",
+    "log_loss",
+    "brier",
+    "ece",
+    "mae",
+    "mse",
+    "rmse",
+    "r2",
+    "mape",
+    "median_absolute_error",
+    "max_error",
+];
+
+/// Metrics where lower is better (a "drop" is an increase).
+pub const LOWER_IS_BETTER: &[&str] = &[
+    "log_loss",
+    "brier",
+    "ece",
+    "mae",
+    "mse",
+    "rmse",
+    "mape",
+    "median_absolute_error",
+    "max_error",
+];
+
 /// Look up every catalogue entry with a name (a name may appear at two scopes, e.g. `unique`).
 pub fn lookup(name: &str) -> Vec<&'static CheckDoc> {
     CHECKS.iter().filter(|c| c.name == name).collect()

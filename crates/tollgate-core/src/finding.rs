@@ -97,6 +97,12 @@ pub struct Finding {
     /// Nulls in the checked column, where that is informative.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub missing_count: Option<u64>,
+    /// The slice of rows a metric was computed on (`{"Sex": "male"}`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub slice: Option<serde_json::Map<String, Value>>,
+    /// A bootstrap confidence interval of the observed value.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub interval: Option<[f64; 2]>,
     /// A few failing rows.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub sample: Vec<SampleRow>,
@@ -122,6 +128,8 @@ impl Finding {
             unexpected_count: None,
             unexpected_fraction: None,
             missing_count: None,
+            slice: None,
+            interval: None,
             sample: Vec::new(),
             error: None,
         }

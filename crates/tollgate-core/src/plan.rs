@@ -465,6 +465,73 @@ pub struct Plan {
     pub sources: Vec<SourceDecl>,
     /// Suites by name, in file order.
     pub suites: Vec<SuiteDecl>,
+    /// Evaluations by name, in file order.
+    pub evaluations: Vec<EvaluationDecl>,
+}
+
+/// Where predictions come from: columns of a source.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct PredictionsDecl {
+    /// The source holding them.
+    pub source: String,
+    /// Probability of the positive class (binary classification).
+    pub score: Option<String>,
+    /// Predicted label or regression value.
+    pub predicted: Option<String>,
+    /// One probability column per class, in class order (multiclass).
+    pub probabilities: Vec<String>,
+}
+
+/// Bootstrap confidence intervals of an evaluation.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ConfidenceDecl {
+    /// Two-sided level (0.95).
+    pub level: f64,
+    /// Bootstrap resamples.
+    pub resamples: usize,
+    /// Seed of the resampling.
+    pub seed: u64,
+    /// Gate on the pessimistic end of the interval instead of the point estimate.
+    pub gate_on_bound: bool,
+}
+
+/// A baseline compared on the same rows.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BaselineDecl {
+    /// The baseline's predictions.
+    pub predictions: PredictionsDecl,
+    /// Largest allowed drop per metric (baseline minus current, for metrics where higher is
+    /// better; current minus baseline for losses and errors).
+    pub max_drop: Vec<(String, f64)>,
+}
+
+/// An evaluation test (`evaluation:`), from predictions already made.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EvaluationDecl {
+    /// Its name.
+    pub name: String,
+    /// Where it is declared.
+    pub pos: Pos,
+    /// The predictions.
+    pub predictions: PredictionsDecl,
+    /// The label column (in the predictions' source).
+    pub label: String,
+    /// `binary`, `multiclass` or `regression` (inferred from the columns when absent).
+    pub task: Option<String>,
+    /// Threshold of `score` for predicted labels.
+    pub threshold: f64,
+    /// Metrics with their gates (`None`: reported only).
+    pub metrics: Vec<(String, Option<Bound>)>,
+    /// Columns to slice by.
+    pub slices: Vec<String>,
+    /// Slices with fewer rows are reported but not gated.
+    pub min_support: usize,
+    /// Bootstrap intervals.
+    pub confidence: Option<ConfidenceDecl>,
+    /// Baseline comparison.
+    pub baseline: Option<BaselineDecl>,
+    /// Severity of its gates.
+    pub severity: Severity,
 }
 
 /// Plan sections that later versions of tollgate will run; named so that they are reported as
@@ -475,7 +542,6 @@ const LATER_SECTIONS: &[&str] = &[
     "model_checks",
     "pretrain",
     "behaviour",
-    "evaluation",
     "diffs",
 ];
 
@@ -687,6 +753,14 @@ impl Decoder {
                     }
                 }
                 "suites" => suites_node = Some(value),
+                "evaluation" => {
+                    let Some(items) = self.map(value, "`evaluation`") else { continue };
+                    for (k, v) in items {
+                        if let Some(e) = self.evaluation(k, v) {
+                            plan.evaluations.push(e);
+                        }
+                    }
+                }
                 s if LATER_SECTIONS.contains(&s) => self.diags.push(
                     Diagnostic::new(key.pos, format!("the `{s}` section is not yet supported by this version of tollgate"))
                         .with_help("remove it, or run it with a tollgate that supports it; it is never silently ignored"),
@@ -721,7 +795,198 @@ impl Decoder {
                 plan.suites.push(suite);
             }
         }
+        for e in &plan.evaluations {
+            let sources = std::iter::once(&e.predictions.source)
+                .chain(e.baseline.as_ref().map(|b| &b.predictions.source));
+            for src in sources {
+                if !plan.sources.iter().any(|s| &s.name == src) {
+                    let names: Vec<&str> = plan.sources.iter().map(|s| s.name.as_str()).collect();
+                    let mut d = Diagnostic::new(
+                        e.pos,
+                        format!(
+                            "evaluation `{}` names source `{src}`, which is not declared under `sources`",
+                            e.name
+                        ),
+                    );
+                    if let Some(s) = suggest(src, names.iter().copied()) {
+                        d = d.with_help(format!("did you mean `{s}`?"));
+                    }
+                    self.diags.push(d);
+                }
+            }
+        }
         plan
+    }
+
+    fn predictions(&mut self, node: &Node) -> Option<PredictionsDecl> {
+        let entries = self.map(node, "`predictions`")?;
+        let mut p = PredictionsDecl::default();
+        for (k, v) in entries {
+            match k.name.as_str() {
+                "source" => p.source = self.string(v, "`source`")?,
+                "score" => p.score = self.string(v, "`score`"),
+                "predicted" => p.predicted = self.string(v, "`predicted`"),
+                "probabilities" => {
+                    p.probabilities = self.strings(v, "`probabilities`").unwrap_or_default()
+                }
+                _ => self.unknown_key(
+                    k,
+                    &["source", "score", "predicted", "probabilities"],
+                    "`predictions`",
+                ),
+            }
+        }
+        if p.source.is_empty() {
+            self.err(node.pos, "`predictions` needs `source`");
+            return None;
+        }
+        if p.score.is_none() && p.predicted.is_none() && p.probabilities.is_empty() {
+            self.err(
+                node.pos,
+                "`predictions` needs `score`, `predicted` or `probabilities`",
+            );
+            return None;
+        }
+        Some(p)
+    }
+
+    fn evaluation(&mut self, key: &Key, node: &Node) -> Option<EvaluationDecl> {
+        let entries = self.map(node, &format!("evaluation `{}`", key.name))?;
+        const KEYS: &[&str] = &[
+            "predictions",
+            "model",
+            "source",
+            "label",
+            "task",
+            "threshold",
+            "metrics",
+            "slices",
+            "min_support",
+            "confidence",
+            "baseline",
+            "severity",
+        ];
+        let mut e = EvaluationDecl {
+            name: key.name.clone(),
+            pos: key.pos,
+            predictions: PredictionsDecl::default(),
+            label: String::new(),
+            task: None,
+            threshold: 0.5,
+            metrics: Vec::new(),
+            slices: Vec::new(),
+            min_support: 30,
+            confidence: None,
+            baseline: None,
+            severity: Severity::Error,
+        };
+        let mut have_predictions = false;
+        for (k, v) in entries {
+            match k.name.as_str() {
+                "predictions" => {
+                    if let Some(p) = self.predictions(v) {
+                        e.predictions = p;
+                        have_predictions = true;
+                    }
+                }
+                "model" | "source" => self.diags.push(
+                    Diagnostic::new(k.pos, "evaluating a live model (`model`) is not yet supported by this version of tollgate")
+                        .with_help("evaluate a predictions file: `predictions: { source: NAME, score: COLUMN }`"),
+                ),
+                "label" => e.label = self.string(v, "`label`").unwrap_or_default(),
+                "task" => {
+                    let t = self.string(v, "`task`").unwrap_or_default();
+                    if !matches!(t.as_str(), "binary" | "multiclass" | "regression") {
+                        self.err(v.pos, format!("unknown task `{t}`: expected binary, multiclass or regression"));
+                    }
+                    e.task = Some(t);
+                }
+                "threshold" => e.threshold = self.fraction(v, "`threshold`").unwrap_or(0.5),
+                "metrics" => {
+                    let Some(ms) = self.map(v, "`metrics`") else { continue };
+                    for (mk, mv) in ms {
+                        if !crate::catalog::METRICS.contains(&mk.name.as_str()) {
+                            self.unknown_key(mk, crate::catalog::METRICS, "`metrics`");
+                            continue;
+                        }
+                        let bound = match &mv.kind {
+                            NodeKind::Null => None,
+                            NodeKind::Map(m) if m.is_empty() => None,
+                            _ => {
+                                let mut decl = new_decl(mk, Severity::Error);
+                                decl.check = "metric";
+                                self.bound(mv, &mut decl, false)
+                            }
+                        };
+                        e.metrics.push((mk.name.clone(), bound));
+                    }
+                }
+                "slices" => match &v.kind {
+                    NodeKind::Seq(_) => e.slices = self.strings(v, "`slices`").unwrap_or_default(),
+                    _ => self.err(v.pos, "`slices` is a list of column names"),
+                },
+                "min_support" => match v.kind {
+                    NodeKind::Int(n) if n >= 1 => e.min_support = n as usize,
+                    _ => self.err(v.pos, "`min_support` must be a positive integer"),
+                },
+                "confidence" => {
+                    let Some(cs) = self.map(v, "`confidence`") else { continue };
+                    let mut c = ConfidenceDecl { level: 0.95, resamples: 1000, seed: 0, gate_on_bound: false };
+                    for (ck, cv) in cs {
+                        match ck.name.as_str() {
+                            "level" => c.level = self.fraction(cv, "`level`").unwrap_or(0.95),
+                            "resamples" => match cv.kind {
+                                NodeKind::Int(n) if (10..=100_000).contains(&n) => c.resamples = n as usize,
+                                _ => self.err(cv.pos, "`resamples` must be an integer from 10 to 100000"),
+                            },
+                            "seed" => match cv.kind {
+                                NodeKind::Int(n) if n >= 0 => c.seed = n as u64,
+                                _ => self.err(cv.pos, "`seed` must be a non-negative integer"),
+                            },
+                            "gate" => match cv.scalar_text().as_deref() {
+                                Some("bound") | Some("lower") => c.gate_on_bound = true,
+                                Some("estimate") | Some("point") => c.gate_on_bound = false,
+                                _ => self.err(cv.pos, "`gate` is `estimate` (default) or `bound` (the pessimistic end of the interval)"),
+                            },
+                            _ => self.unknown_key(ck, &["level", "resamples", "seed", "gate"], "`confidence`"),
+                        }
+                    }
+                    e.confidence = Some(c);
+                }
+                "baseline" => {
+                    let Some(bs) = self.map(v, "`baseline`") else { continue };
+                    let mut preds = None;
+                    let mut max_drop = Vec::new();
+                    for (bk, bv) in bs {
+                        match bk.name.as_str() {
+                            "predictions" => preds = self.predictions(bv),
+                            "max_drop" => {
+                                let Some(ds) = self.map(bv, "`max_drop`") else { continue };
+                                for (dk, dv) in ds {
+                                    if !crate::catalog::METRICS.contains(&dk.name.as_str()) {
+                                        self.unknown_key(dk, crate::catalog::METRICS, "`max_drop`");
+                                    } else if let Some(x) = self.number(dv, "a drop") {
+                                        max_drop.push((dk.name.clone(), x));
+                                    }
+                                }
+                            }
+                            "model" => self.err(bk.pos, "a baseline `model` is not yet supported; give its `predictions`"),
+                            _ => self.unknown_key(bk, &["predictions", "max_drop"], "`baseline`"),
+                        }
+                    }
+                    match preds {
+                        Some(p) => e.baseline = Some(BaselineDecl { predictions: p, max_drop }),
+                        None => self.err(v.pos, "`baseline` needs `predictions`"),
+                    }
+                }
+                "severity" => e.severity = self.severity(v).unwrap_or(Severity::Error),
+                _ => self.unknown_key(k, KEYS, &format!("evaluation `{}`", key.name)),
+            }
+        }
+        if e.label.is_empty() {
+            self.err(key.pos, format!("evaluation `{}` needs `label`", key.name));
+        }
+        have_predictions.then_some(e)
     }
 
     fn source(&mut self, key: &Key, node: &Node) -> Option<SourceDecl> {

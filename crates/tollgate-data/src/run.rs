@@ -614,3 +614,87 @@ async fn collect(ctx: &SessionContext, q: &str) -> Result<Vec<RecordBatch>> {
         .await
         .map_err(|e| DataError::Source(format!("reading the data failed: {}", engine_message(&e))))
 }
+
+/// One column read out of a source, as numbers or as text.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ColumnData {
+    /// Numeric (booleans as 0/1), nulls as `None`.
+    Num(Vec<Option<f64>>),
+    /// Text, nulls as `None`.
+    Text(Vec<Option<String>>),
+}
+
+impl Engine {
+    /// Read whole columns of a source in file order (evaluation inputs). `text[i]` asks for
+    /// column `i` as text instead of numbers.
+    pub async fn read_columns(
+        &self,
+        decl: &SourceDecl,
+        base: &Path,
+        cols: &[String],
+        text: &[bool],
+    ) -> Result<Vec<ColumnData>> {
+        use datafusion::arrow::array::{Array, Float64Array, StringArray};
+        use datafusion::arrow::compute::cast;
+        use datafusion::arrow::datatypes::DataType;
+        let prepared = self.prepare(decl, base, &[]).await?;
+        for c in cols {
+            if prepared.schema.field_with_name(c).is_err() {
+                let Unfit(msg) = check::missing_column(&prepared.schema, c);
+                return Err(DataError::Plan(format!("{}: {msg}", decl.path)));
+            }
+        }
+        let q = format!(
+            "SELECT {} FROM t",
+            cols.iter().map(|c| ident(c)).collect::<Vec<_>>().join(", ")
+        );
+        let batches = collect(&prepared.ordered, &q).await?;
+        let mut out: Vec<ColumnData> = text
+            .iter()
+            .map(|t| {
+                if *t {
+                    ColumnData::Text(Vec::new())
+                } else {
+                    ColumnData::Num(Vec::new())
+                }
+            })
+            .collect();
+        for b in &batches {
+            for (i, data) in out.iter_mut().enumerate() {
+                let col = b.column(i);
+                match data {
+                    ColumnData::Num(v) => {
+                        let dt = col.data_type();
+                        if !(dt.is_numeric() || matches!(dt, DataType::Boolean | DataType::Null)) {
+                            return Err(DataError::Plan(format!(
+                                "{}: column `{}` is {}, a number is needed (labels are 0/1 or class indices)",
+                                decl.path,
+                                cols[i],
+                                crate::sql::type_name(dt)
+                            )));
+                        }
+                        let f = cast(col, &DataType::Float64)
+                            .map_err(|e| DataError::Plan(e.to_string()))?;
+                        let f = f
+                            .as_any()
+                            .downcast_ref::<Float64Array>()
+                            .ok_or_else(|| DataError::Internal("cast to f64".into()))?;
+                        v.extend((0..f.len()).map(|r| (!f.is_null(r)).then(|| f.value(r))));
+                    }
+                    ColumnData::Text(v) => {
+                        let s = cast(col, &DataType::Utf8)
+                            .map_err(|e| DataError::Plan(e.to_string()))?;
+                        let s = s
+                            .as_any()
+                            .downcast_ref::<StringArray>()
+                            .ok_or_else(|| DataError::Internal("cast to text".into()))?;
+                        v.extend(
+                            (0..s.len()).map(|r| (!s.is_null(r)).then(|| s.value(r).to_string())),
+                        );
+                    }
+                }
+            }
+        }
+        Ok(out)
+    }
+}

@@ -64,37 +64,7 @@ impl Outcomes {
     }
 }
 
-/// Every metric tollgate computes, by name.
-pub const METRICS: &[&str] = &[
-    "accuracy",
-    "balanced_accuracy",
-    "precision",
-    "recall",
-    "f1",
-    "precision_micro",
-    "recall_micro",
-    "f1_micro",
-    "precision_macro",
-    "recall_macro",
-    "f1_macro",
-    "precision_weighted",
-    "recall_weighted",
-    "f1_weighted",
-    "roc_auc",
-    "roc_auc_ovr_macro",
-    "roc_auc_ovr_weighted",
-    "average_precision",
-    "log_loss",
-    "brier",
-    "ece",
-    "mae",
-    "mse",
-    "rmse",
-    "r2",
-    "mape",
-    "median_absolute_error",
-    "max_error",
-];
+pub use tollgate_core::catalog::METRICS;
 
 /// Compute one metric by name.
 pub fn metric(name: &str, o: &Outcomes) -> Result<f64, String> {

@@ -14,14 +14,25 @@ pub fn accuracy(y: &[f64], pred: &[f64]) -> f64 {
 
 /// The sorted distinct classes of labels and predictions together.
 pub fn classes(y: &[f64], pred: &[f64]) -> Vec<f64> {
-    let mut c: Vec<f64> = y
-        .iter()
-        .chain(pred)
-        .copied()
-        .filter(|v| !v.is_nan())
-        .collect();
-    c.sort_by(|a, b| a.partial_cmp(b).unwrap_or(Ordering::Equal));
-    c.dedup();
+    // Few classes in practice: collect them without sorting all the rows.
+    let mut c: Vec<f64> = Vec::new();
+    for v in y.iter().chain(pred) {
+        if !v.is_nan() && !c.contains(v) {
+            c.push(*v);
+            if c.len() > 1024 {
+                let mut all: Vec<f64> = y
+                    .iter()
+                    .chain(pred)
+                    .copied()
+                    .filter(|v| !v.is_nan())
+                    .collect();
+                all.sort_by(|a, b| a.total_cmp(b));
+                all.dedup();
+                return all;
+            }
+        }
+    }
+    c.sort_by(|a, b| a.total_cmp(b));
     c
 }
 
@@ -138,23 +149,19 @@ pub fn balanced_accuracy(y: &[f64], pred: &[f64]) -> f64 {
 /// Area under the ROC curve of binary labels (1 is positive): the Mann–Whitney statistic with
 /// tied scores counted as one half, which equals sklearn's trapezoidal area.
 pub fn roc_auc(y: &[f64], score: &[f64]) -> f64 {
-    let mut idx: Vec<usize> = (0..y.len()).collect();
-    idx.sort_by(|&a, &b| score[a].partial_cmp(&score[b]).unwrap_or(Ordering::Equal));
+    let pairs = sorted_pairs(y, score);
     let (mut rank_sum_pos, mut n_pos) = (0.0f64, 0.0f64);
     let mut i = 0;
-    while i < idx.len() {
+    while i < pairs.len() {
         let mut j = i;
-        while j + 1 < idx.len() && score[idx[j + 1]] == score[idx[i]] {
+        while j + 1 < pairs.len() && pairs[j + 1].0 == pairs[i].0 {
             j += 1;
         }
         // average rank of the tie group (1-based)
         let avg = (i + j) as f64 / 2.0 + 1.0;
-        for &k in &idx[i..=j] {
-            if y[k] == 1.0 {
-                rank_sum_pos += avg;
-                n_pos += 1.0;
-            }
-        }
+        let pos = pairs[i..=j].iter().filter(|p| p.1).count() as f64;
+        rank_sum_pos += avg * pos;
+        n_pos += pos;
         i = j + 1;
     }
     let n_neg = y.len() as f64 - n_pos;
@@ -162,6 +169,13 @@ pub fn roc_auc(y: &[f64], score: &[f64]) -> f64 {
         return f64::NAN;
     }
     (rank_sum_pos - n_pos * (n_pos + 1.0) / 2.0) / (n_pos * n_neg)
+}
+
+/// (score, is positive) sorted by score ascending: one contiguous sort instead of an index sort.
+fn sorted_pairs(y: &[f64], score: &[f64]) -> Vec<(f64, bool)> {
+    let mut pairs: Vec<(f64, bool)> = score.iter().zip(y).map(|(s, y)| (*s, *y == 1.0)).collect();
+    pairs.sort_unstable_by(|a, b| a.0.total_cmp(&b.0));
+    pairs
 }
 
 /// One-vs-rest ROC AUC over classes 0..k-1 with per-class probability columns; macro or
@@ -184,21 +198,21 @@ pub fn roc_auc_ovr(y: &[f64], probs: &[Vec<f64>], weighted: bool) -> f64 {
 
 /// Average precision (sklearn): sum over decreasing thresholds of (R_n - R_{n-1}) * P_n.
 pub fn average_precision(y: &[f64], score: &[f64]) -> f64 {
-    let mut idx: Vec<usize> = (0..y.len()).collect();
-    idx.sort_by(|&a, &b| score[b].partial_cmp(&score[a]).unwrap_or(Ordering::Equal));
-    let total_pos = y.iter().filter(|v| **v == 1.0).count() as f64;
+    let pairs = sorted_pairs(y, score);
+    let total_pos = pairs.iter().filter(|p| p.1).count() as f64;
     if total_pos == 0.0 {
         return f64::NAN;
     }
     let (mut tp, mut fp, mut ap, mut prev_recall) = (0.0, 0.0, 0.0, 0.0);
-    let mut i = 0;
-    while i < idx.len() {
-        let mut j = i;
-        while j + 1 < idx.len() && score[idx[j + 1]] == score[idx[i]] {
-            j += 1;
+    // Thresholds from the highest score down: walk the ascending pairs backwards.
+    let mut j = pairs.len();
+    while j > 0 {
+        let mut i = j - 1;
+        while i > 0 && pairs[i - 1].0 == pairs[j - 1].0 {
+            i -= 1;
         }
-        for &k in &idx[i..=j] {
-            if y[k] == 1.0 {
+        for p in &pairs[i..j] {
+            if p.1 {
                 tp += 1.0;
             } else {
                 fp += 1.0;
@@ -208,7 +222,7 @@ pub fn average_precision(y: &[f64], score: &[f64]) -> f64 {
         let precision = tp / (tp + fp);
         ap += (recall - prev_recall) * precision;
         prev_recall = recall;
-        i = j + 1;
+        j = i;
     }
     ap
 }

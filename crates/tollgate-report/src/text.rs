@@ -2,7 +2,7 @@
 
 use std::fmt::Write;
 
-use tollgate_core::{Finding, RunReport, Status, TestResult};
+use tollgate_core::{Finding, RunReport, Status, TestKind, TestResult};
 
 use crate::show;
 
@@ -108,11 +108,52 @@ fn test(out: &mut String, t: &TestResult, p: &Paint, opts: &TextOptions) {
             let _ = writeln!(out, "      {l}");
         }
     }
+    if t.kind == TestKind::Evaluation {
+        // The numbers are the point of an evaluation: one line per metric, always.
+        for f in &t.findings {
+            metric_line(out, f, p);
+        }
+        return;
+    }
     for f in &t.findings {
         if f.status != Status::Passed || opts.verbose {
             finding(out, f, p);
         }
     }
+}
+
+fn metric_line(out: &mut String, f: &Finding, p: &Paint) {
+    let mut name = f.check.clone();
+    if let Some(slice) = &f.slice {
+        let parts: Vec<String> = slice
+            .iter()
+            .map(|(k, v)| format!("{k}={}", show(v)))
+            .collect();
+        name.push_str(&format!(" [{}]", parts.join(", ")));
+    }
+    if let Some(n) = &f.name {
+        name.push_str(&format!(" ({n})"));
+    }
+    let num = |v: f64| format!("{v:.4}");
+    let value = f
+        .observed
+        .as_f64()
+        .map(num)
+        .unwrap_or_else(|| show(&f.observed));
+    let mut line = format!(
+        "      {:<5} {:<40} {value}",
+        p.status(f.status, mark(f.status)),
+        name
+    );
+    if let Some([lo, hi]) = f.interval {
+        line.push_str(&format!("  [{}, {}]", num(lo), num(hi)));
+    }
+    if let Some(e) = &f.error {
+        line.push_str(&format!("  {e}"));
+    } else if !f.expected.is_empty() {
+        line.push_str(&p.dim(&format!("  {}", f.expected)));
+    }
+    let _ = writeln!(out, "{line}");
 }
 
 fn finding(out: &mut String, f: &Finding, p: &Paint) {
