@@ -66,6 +66,9 @@ enum Command {
         /// Threshold of the score for predicted labels.
         #[arg(long, default_value_t = 0.5)]
         threshold: f64,
+        /// binary, multiclass or regression (guessed from the columns when absent).
+        #[arg(long)]
+        task: Option<String>,
         /// A metric to report (repeatable; default: the usual ones for the task).
         #[arg(long = "metric")]
         metrics: Vec<String>,
@@ -174,6 +177,7 @@ fn run(cli: Cli) -> Result<u8, Fatal> {
             predicted,
             probabilities,
             threshold,
+            task,
             metrics,
             gates,
             slices,
@@ -185,6 +189,14 @@ fn run(cli: Cli) -> Result<u8, Fatal> {
             use tollgate::core::plan::{ConfidenceDecl, EvaluationDecl, PredictionsDecl};
             if score.is_none() && predicted.is_none() && probabilities.is_empty() {
                 return Err(Fatal("give the predictions: --score COLUMN, --predicted COLUMN or --probabilities A,B,...".into()));
+            }
+            if task
+                .as_deref()
+                .is_some_and(|t| !matches!(t, "binary" | "multiclass" | "regression"))
+            {
+                return Err(Fatal(
+                    "--task must be binary, multiclass or regression".into(),
+                ));
             }
             if !(0.0..=1.0).contains(&threshold) {
                 return Err(Fatal("--threshold must be between 0 and 1".into()));
@@ -221,7 +233,7 @@ fn run(cli: Cli) -> Result<u8, Fatal> {
                     probabilities,
                 },
                 label,
-                task: None,
+                task,
                 threshold,
                 metrics: wanted,
                 slices,

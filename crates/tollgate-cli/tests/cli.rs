@@ -526,3 +526,96 @@ fn plan_evaluations_slice_bootstrap_and_compare_with_a_baseline() {
     let (_, again) = run_json();
     assert_eq!(doc, again, "seeded bootstrap: identical results");
 }
+
+#[test]
+fn eval_multiclass_and_regression_match_scikit_learn() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mc = sklearn_case("four_classes_300");
+    let probs: Vec<Vec<f64>> = mc["probs"]
+        .as_array()
+        .expect("probs")
+        .iter()
+        .map(|c| {
+            c.as_array()
+                .expect("col")
+                .iter()
+                .map(|v| v.as_f64().unwrap_or(f64::NAN))
+                .collect()
+        })
+        .collect();
+    let mut csv = String::from("y,p0,p1,p2,p3\n");
+    for (i, y) in mc["y"].as_array().expect("y").iter().enumerate() {
+        csv.push_str(&format!(
+            "{},{:?},{:?},{:?},{:?}\n",
+            y.as_f64().unwrap_or(0.0),
+            probs[0][i],
+            probs[1][i],
+            probs[2][i],
+            probs[3][i]
+        ));
+    }
+    std::fs::write(dir.path().join("mc.csv"), csv).expect("write");
+    let (code, out, err) = run(bin().arg("eval").arg(dir.path().join("mc.csv")).args([
+        "--label",
+        "y",
+        "--probabilities",
+        "p0,p1,p2,p3",
+        "--metric",
+        "roc_auc_ovr_macro",
+        "--metric",
+        "roc_auc_ovr_weighted",
+        "--metric",
+        "f1_macro",
+        "--metric",
+        "balanced_accuracy",
+        "--format",
+        "json",
+    ]));
+    assert_eq!(code, 0, "{out}{err}");
+    let doc: serde_json::Value = serde_json::from_str(&out).expect("json");
+    for f in doc["tests"][0]["findings"].as_array().expect("findings") {
+        let name = f["check"].as_str().unwrap_or_default();
+        let want = mc["expected"][name].as_f64().expect("expected value");
+        assert!(
+            (f["observed"].as_f64().unwrap_or(f64::NAN) - want).abs() < 1e-9,
+            "{name}: {} vs {want}",
+            f["observed"]
+        );
+    }
+    let rg = sklearn_case("random_400");
+    let mut csv = String::from("y,yhat\n");
+    for (y, p) in rg["y"]
+        .as_array()
+        .expect("y")
+        .iter()
+        .zip(rg["pred"].as_array().expect("pred"))
+    {
+        csv.push_str(&format!(
+            "{:?},{:?}\n",
+            y.as_f64().unwrap_or(0.0),
+            p.as_f64().unwrap_or(0.0)
+        ));
+    }
+    std::fs::write(dir.path().join("rg.csv"), csv).expect("write");
+    let (code, out, err) = run(bin().arg("eval").arg(dir.path().join("rg.csv")).args([
+        "--label",
+        "y",
+        "--predicted",
+        "yhat",
+        "--format",
+        "json",
+    ]));
+    assert_eq!(code, 0, "{out}{err}");
+    let doc: serde_json::Value = serde_json::from_str(&out).expect("json");
+    let findings = doc["tests"][0]["findings"].as_array().expect("findings");
+    assert_eq!(findings.len(), 4, "the default regression metrics");
+    for f in findings {
+        let name = f["check"].as_str().unwrap_or_default();
+        let want = rg["expected"][name].as_f64().expect("expected value");
+        assert!(
+            (f["observed"].as_f64().unwrap_or(f64::NAN) - want).abs() < 1e-9 * want.abs().max(1.0),
+            "{name}: {} vs {want}",
+            f["observed"]
+        );
+    }
+}

@@ -164,7 +164,7 @@ pub fn evaluate(
 ) -> TestResult {
     let mut findings = Vec::new();
     let metrics: Vec<(String, Option<Bound>)> = if decl.metrics.is_empty() {
-        default_metrics(o)
+        default_metrics(o, decl.task.as_deref())
             .into_iter()
             .map(|m| (m.to_string(), None))
             .collect()
@@ -297,30 +297,45 @@ fn baseline_finding(
     f
 }
 
-/// The metrics reported when an evaluation names none.
-pub fn default_metrics(o: &Outcomes) -> Vec<&'static str> {
-    if o.probs.is_some() {
-        vec![
+/// The metrics reported when an evaluation names none: by `task`, or guessed from the columns
+/// (predicted values that are all small integers are class labels).
+pub fn default_metrics(o: &Outcomes, task: Option<&str>) -> Vec<&'static str> {
+    let classification = || {
+        let small_int = |v: &f64| v.fract() == 0.0 && v.abs() < 1000.0;
+        let pred = o.pred.as_deref().unwrap_or(&[]);
+        o.y.iter().chain(pred).all(small_int) && crate::metrics::classes(&o.y, pred).len() <= 50
+    };
+    match task {
+        Some("regression") => vec!["mae", "rmse", "r2", "max_error"],
+        _ if o.probs.is_some() || task == Some("multiclass") => vec![
             "accuracy",
             "balanced_accuracy",
             "f1_macro",
             "roc_auc_ovr_macro",
-        ]
-    } else if o.score.is_some() {
-        vec![
+        ],
+        _ if o.score.is_some() => {
+            vec![
+                "accuracy",
+                "balanced_accuracy",
+                "precision",
+                "recall",
+                "f1",
+                "roc_auc",
+                "average_precision",
+                "log_loss",
+                "brier",
+                "ece",
+            ]
+        }
+        Some("binary") => vec!["accuracy", "balanced_accuracy", "precision", "recall", "f1"],
+        _ if classification() => vec![
             "accuracy",
             "balanced_accuracy",
-            "precision",
-            "recall",
-            "f1",
-            "roc_auc",
-            "average_precision",
-            "log_loss",
-            "brier",
-            "ece",
-        ]
-    } else {
-        vec!["mae", "rmse", "r2", "max_error"]
+            "precision_macro",
+            "recall_macro",
+            "f1_macro",
+        ],
+        _ => vec!["mae", "rmse", "r2", "max_error"],
     }
 }
 
