@@ -6,6 +6,7 @@
 
 pub mod eval;
 pub mod metrics;
+pub mod runner;
 
 /// The columns of one evaluation: labels and what the model said about them.
 #[derive(Debug, Clone, Default)]
