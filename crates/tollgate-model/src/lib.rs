@@ -4,6 +4,7 @@
 //! with a later change; evaluation already runs from a predictions file. Never prints.
 #![deny(missing_docs)]
 
+pub mod checks;
 pub mod eval;
 pub mod metrics;
 pub mod runner;
