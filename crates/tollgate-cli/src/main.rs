@@ -232,6 +232,7 @@ fn run(cli: Cli) -> Result<u8, Fatal> {
                     predicted,
                     probabilities,
                 },
+                model: None,
                 label,
                 task,
                 threshold,
@@ -249,8 +250,8 @@ fn run(cli: Cli) -> Result<u8, Fatal> {
             };
             let plan = tollgate::Plan {
                 sources: vec![source],
-                suites: vec![],
                 evaluations: vec![decl],
+                ..Default::default()
             };
             check_outputs(&common, &[PathBuf::from(&predictions)])?;
             let engine = engine(&common);

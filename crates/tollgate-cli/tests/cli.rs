@@ -619,3 +619,71 @@ fn eval_multiclass_and_regression_match_scikit_learn() {
         );
     }
 }
+
+fn model_plan(dir: &std::path::Path, command: &str) -> std::path::PathBuf {
+    let data = repo().join("examples/titanic/data/titanic.csv");
+    let plan = dir.join("tollgate.yaml");
+    std::fs::write(
+        &plan,
+        format!(
+            "version: 1\nsources:\n  passengers: {{ path: '{}' }}\nmodels:\n  rule:\n    command: [sh, -c, \"{command}\"]\n    inputs:\n      - {{ is_female: \"CAST(Sex = 'female' AS DOUBLE)\" }}\n      - Pclass\n    output: {{ probability_of: 1 }}\nmodel_checks:\n  rule-smoke:\n    model: rule\n    source: passengers\n    rows: 40\n    checks: [loads, output_shape, probabilities_valid, finite, deterministic, batch_invariant, {{ latency: {{ p99_ms: 5000 }} }}]\nevaluation:\n  rule-eval:\n    model: rule\n    source: passengers\n    label: Survived\n    metrics: {{ accuracy: {{ at_least: 0.75 }}, roc_auc: {{ at_least: 0.7 }} }}\n",
+            data.display()
+        ),
+    )
+    .expect("write plan");
+    plan
+}
+
+#[test]
+fn a_command_model_is_smoke_checked_and_evaluated() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    // The gender rule of the Titanic: 0.74 for women, 0.19 for men (sklearn: accuracy
+    // 0.7867564534231201, ROC AUC 0.7668727830505226 on these 891 rows).
+    let plan = model_plan(
+        dir.path(),
+        "tail -n +2 | awk -F, '{ print ($1 == 1 ? 0.74 : 0.19) }'",
+    );
+    let (code, out, err) = run(bin().arg("test").arg(&plan).args(["--format", "json"]));
+    assert_eq!(code, 0, "{out}{err}");
+    let doc: serde_json::Value = serde_json::from_str(&out).expect("json");
+    let smoke = &doc["tests"][0];
+    assert_eq!(smoke["kind"], "model_check");
+    assert_eq!(smoke["findings"].as_array().map(Vec::len), Some(7));
+    assert!(
+        smoke["findings"]
+            .as_array()
+            .expect("findings")
+            .iter()
+            .all(|f| f["status"] == "passed"),
+        "{smoke:#}"
+    );
+    let eval = &doc["tests"][1];
+    let get = |m: &str| {
+        eval["findings"]
+            .as_array()
+            .expect("f")
+            .iter()
+            .find(|f| f["check"] == m)
+            .expect(m)["observed"]
+            .as_f64()
+            .expect("number")
+    };
+    assert!((get("accuracy") - 0.7867564534231201).abs() < 1e-9);
+    assert!((get("roc_auc") - 0.7668727830505226).abs() < 1e-9);
+}
+
+#[test]
+fn a_failing_model_is_an_error_not_a_failure() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let plan = model_plan(dir.path(), "echo 'weights missing' >&2; exit 4");
+    let (code, out, _) = run(bin().arg("test").arg(&plan));
+    assert_eq!(code, 2, "{out}");
+    assert!(out.contains("weights missing"), "{out}");
+    let plan = model_plan(dir.path(), "cat > /dev/null; echo 0.5");
+    let (code, out, _) = run(bin().arg("test").arg(&plan));
+    assert_eq!(code, 2, "{out}");
+    assert!(
+        out.contains("1 predictions for 40 rows") || out.contains("predictions for"),
+        "{out}"
+    );
+}

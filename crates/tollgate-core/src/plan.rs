@@ -467,7 +467,99 @@ pub struct Plan {
     pub suites: Vec<SuiteDecl>,
     /// Evaluations by name, in file order.
     pub evaluations: Vec<EvaluationDecl>,
+    /// Models by name.
+    pub models: Vec<ModelDecl>,
+    /// Model smoke checks by name.
+    pub model_checks: Vec<ModelCheckDecl>,
 }
+
+/// How a model is run.
+#[derive(Debug, Clone, PartialEq)]
+pub enum RunnerDecl {
+    /// A command reading a batch on stdin, writing one prediction per line.
+    Command {
+        /// Program and arguments.
+        argv: Vec<String>,
+        /// `csv` or `jsonl`.
+        wire: String,
+        /// Seconds one batch may take.
+        timeout_s: f64,
+        /// Rows per call.
+        batch_size: usize,
+    },
+}
+
+/// Which number of a model's output row is "the score".
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OutputDecl {
+    /// The model answers one number per row.
+    Value,
+    /// The probability of this class index (of several outputs per row).
+    ProbabilityOf(usize),
+}
+
+/// A model (`models:`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ModelDecl {
+    /// Its name.
+    pub name: String,
+    /// Where it is declared.
+    pub pos: Pos,
+    /// How it runs.
+    pub runner: RunnerDecl,
+    /// Its inputs, in order: (name, SQL expression over the source's raw columns).
+    pub inputs: Vec<(String, String)>,
+    /// What the score is.
+    pub output: OutputDecl,
+}
+
+/// One smoke check as written.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ModelCheckSpec {
+    /// A check without parameters (`loads`, `output_shape`, ...).
+    Named(String),
+    /// `latency` with budgets.
+    Latency {
+        /// p50 budget, ms.
+        p50_ms: Option<f64>,
+        /// p95 budget, ms.
+        p95_ms: Option<f64>,
+        /// p99 budget, ms.
+        p99_ms: Option<f64>,
+        /// Throughput floor, rows/s.
+        min_rows_per_s: Option<f64>,
+    },
+}
+
+/// Model smoke checks (`model_checks:`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ModelCheckDecl {
+    /// Its name.
+    pub name: String,
+    /// Where it is declared.
+    pub pos: Pos,
+    /// The model.
+    pub model: String,
+    /// The source whose rows feed it.
+    pub source: String,
+    /// The checks.
+    pub checks: Vec<ModelCheckSpec>,
+    /// Use at most this many rows.
+    pub rows: Option<usize>,
+    /// Severity.
+    pub severity: Severity,
+}
+
+/// Names of the model smoke checks.
+pub const MODEL_CHECKS: &[&str] = &[
+    "loads",
+    "output_shape",
+    "probabilities_valid",
+    "finite",
+    "deterministic",
+    "batch_invariant",
+    "latency",
+];
 
 /// Where predictions come from: columns of a source.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -512,8 +604,10 @@ pub struct EvaluationDecl {
     pub name: String,
     /// Where it is declared.
     pub pos: Pos,
-    /// The predictions.
+    /// The predictions (from a file, or `source` is the data and `model` makes them).
     pub predictions: PredictionsDecl,
+    /// A model that predicts on `predictions.source` (instead of prediction columns).
+    pub model: Option<String>,
     /// The label column (in the predictions' source).
     pub label: String,
     /// `binary`, `multiclass` or `regression` (inferred from the columns when absent).
@@ -536,14 +630,7 @@ pub struct EvaluationDecl {
 
 /// Plan sections that later versions of tollgate will run; named so that they are reported as
 /// "not yet supported" instead of "unknown".
-const LATER_SECTIONS: &[&str] = &[
-    "models",
-    "drift",
-    "model_checks",
-    "pretrain",
-    "behaviour",
-    "diffs",
-];
+const LATER_SECTIONS: &[&str] = &["drift", "pretrain", "behaviour", "diffs"];
 
 /// Decode a plan file's text.
 pub fn parse_plan(text: &str) -> Result<Plan, Diagnostics> {
@@ -753,6 +840,22 @@ impl Decoder {
                     }
                 }
                 "suites" => suites_node = Some(value),
+                "models" => {
+                    let Some(items) = self.map(value, "`models`") else { continue };
+                    for (k, v) in items {
+                        if let Some(m) = self.model(k, v) {
+                            plan.models.push(m);
+                        }
+                    }
+                }
+                "model_checks" => {
+                    let Some(items) = self.map(value, "`model_checks`") else { continue };
+                    for (k, v) in items {
+                        if let Some(m) = self.model_check(k, v) {
+                            plan.model_checks.push(m);
+                        }
+                    }
+                }
                 "evaluation" => {
                     let Some(items) = self.map(value, "`evaluation`") else { continue };
                     for (k, v) in items {
@@ -795,7 +898,38 @@ impl Decoder {
                 plan.suites.push(suite);
             }
         }
+        for m in &plan.model_checks {
+            if !plan.models.iter().any(|x| x.name == m.model) {
+                self.err(
+                    m.pos,
+                    format!(
+                        "model check `{}` names model `{}`, which is not declared under `models`",
+                        m.name, m.model
+                    ),
+                );
+            }
+            if !plan.sources.iter().any(|x| x.name == m.source) {
+                self.err(
+                    m.pos,
+                    format!(
+                        "model check `{}` names source `{}`, which is not declared under `sources`",
+                        m.name, m.source
+                    ),
+                );
+            }
+        }
         for e in &plan.evaluations {
+            if let Some(m) = &e.model
+                && !plan.models.iter().any(|x| &x.name == m)
+            {
+                self.err(
+                    e.pos,
+                    format!(
+                        "evaluation `{}` names model `{m}`, which is not declared under `models`",
+                        e.name
+                    ),
+                );
+            }
             let sources = std::iter::once(&e.predictions.source)
                 .chain(e.baseline.as_ref().map(|b| &b.predictions.source));
             for src in sources {
@@ -816,6 +950,191 @@ impl Decoder {
             }
         }
         plan
+    }
+
+    fn model(&mut self, key: &Key, node: &Node) -> Option<ModelDecl> {
+        let entries = self.map(node, &format!("model `{}`", key.name))?;
+        const KEYS: &[&str] = &[
+            "command",
+            "format",
+            "timeout_s",
+            "batch_size",
+            "inputs",
+            "output",
+            "onnx",
+            "http",
+            "runner",
+        ];
+        let (mut argv, mut wire, mut timeout_s, mut batch_size) =
+            (None, "csv".to_string(), 60.0, 10_000usize);
+        let mut inputs = Vec::new();
+        let mut output = OutputDecl::Value;
+        for (k, v) in entries {
+            match k.name.as_str() {
+                "command" => argv = self.strings(v, "`command`"),
+                "format" => {
+                    wire = self.string(v, "`format`").unwrap_or_default();
+                    if !matches!(wire.as_str(), "csv" | "jsonl") {
+                        self.err(v.pos, "`format` is `csv` or `jsonl`");
+                    }
+                }
+                "timeout_s" => timeout_s = self.number(v, "`timeout_s`").filter(|t| *t > 0.0).unwrap_or(60.0),
+                "batch_size" => match v.kind {
+                    NodeKind::Int(n) if n >= 1 => batch_size = n as usize,
+                    _ => self.err(v.pos, "`batch_size` must be a positive integer"),
+                },
+                "inputs" => {
+                    let NodeKind::Seq(items) = &v.kind else {
+                        self.err(v.pos, "`inputs` is a list of columns or `{ name: SQL }` maps");
+                        continue;
+                    };
+                    for item in items {
+                        match &item.kind {
+                            NodeKind::Str(c) => inputs.push((c.clone(), crate::plan::quote_ident(c))),
+                            NodeKind::Map(m) if m.len() == 1 => {
+                                if let Some(sql) = self.string(&m[0].1, "an input expression") {
+                                    inputs.push((m[0].0.name.clone(), sql));
+                                }
+                            }
+                            _ => self.err(item.pos, "an input is a column name or `{ name: SQL expression }`"),
+                        }
+                    }
+                }
+                "output" => {
+                    let Some(o) = self.map(v, "`output`") else { continue };
+                    for (ok, ov) in o {
+                        match ok.name.as_str() {
+                            "probability_of" => match ov.kind {
+                                NodeKind::Int(n) if n >= 0 => output = OutputDecl::ProbabilityOf(n as usize),
+                                _ => self.err(ov.pos, "`probability_of` is a class index (0, 1, ...)"),
+                            },
+                            _ => self.unknown_key(ok, &["probability_of"], "`output`"),
+                        }
+                    }
+                }
+                "onnx" | "http" | "runner" => self.diags.push(
+                    Diagnostic::new(k.pos, format!("`{}` models are not yet supported by this version of tollgate", k.name))
+                        .with_help("run the model behind a command: `command: [python, predict.py]` reading CSV on stdin, one prediction per line"),
+                ),
+                _ => self.unknown_key(k, KEYS, &format!("model `{}`", key.name)),
+            }
+        }
+        let Some(argv) = argv.filter(|a| !a.is_empty()) else {
+            if !entries
+                .iter()
+                .any(|(k, _)| matches!(k.name.as_str(), "onnx" | "http" | "runner"))
+            {
+                self.err(key.pos, format!("model `{}` needs a `command`", key.name));
+            }
+            return None;
+        };
+        if inputs.is_empty() {
+            self.err(key.pos, format!("model `{}` needs `inputs`", key.name));
+        }
+        Some(ModelDecl {
+            name: key.name.clone(),
+            pos: key.pos,
+            runner: RunnerDecl::Command {
+                argv,
+                wire,
+                timeout_s,
+                batch_size,
+            },
+            inputs,
+            output,
+        })
+    }
+
+    fn model_check(&mut self, key: &Key, node: &Node) -> Option<ModelCheckDecl> {
+        let entries = self.map(node, &format!("model check `{}`", key.name))?;
+        let mut d = ModelCheckDecl {
+            name: key.name.clone(),
+            pos: key.pos,
+            model: String::new(),
+            source: String::new(),
+            checks: Vec::new(),
+            rows: None,
+            severity: Severity::Error,
+        };
+        for (k, v) in entries {
+            match k.name.as_str() {
+                "model" => d.model = self.string(v, "`model`").unwrap_or_default(),
+                "source" => d.source = self.string(v, "`source`").unwrap_or_default(),
+                "rows" => match v.kind {
+                    NodeKind::Int(n) if n >= 1 => d.rows = Some(n as usize),
+                    _ => self.err(v.pos, "`rows` must be a positive integer"),
+                },
+                "severity" => d.severity = self.severity(v).unwrap_or(Severity::Error),
+                "checks" => {
+                    let NodeKind::Seq(items) = &v.kind else {
+                        self.err(v.pos, "`checks` is a list");
+                        continue;
+                    };
+                    for item in items {
+                        match &item.kind {
+                            NodeKind::Str(n) if MODEL_CHECKS.contains(&n.as_str()) => {
+                                d.checks.push(ModelCheckSpec::Named(n.clone()))
+                            }
+                            NodeKind::Map(m) if m.len() == 1 && m[0].0.name == "latency" => {
+                                let (mut p50, mut p95, mut p99, mut rate) =
+                                    (None, None, None, None);
+                                if let Some(bs) = self.map(&m[0].1, "`latency`") {
+                                    for (bk, bv) in bs {
+                                        let x = self.number(bv, "a budget");
+                                        match bk.name.as_str() {
+                                            "p50_ms" => p50 = x,
+                                            "p95_ms" => p95 = x,
+                                            "p99_ms" => p99 = x,
+                                            "min_rows_per_s" => rate = x,
+                                            _ => self.unknown_key(
+                                                bk,
+                                                &["p50_ms", "p95_ms", "p99_ms", "min_rows_per_s"],
+                                                "`latency`",
+                                            ),
+                                        }
+                                    }
+                                }
+                                d.checks.push(ModelCheckSpec::Latency {
+                                    p50_ms: p50,
+                                    p95_ms: p95,
+                                    p99_ms: p99,
+                                    min_rows_per_s: rate,
+                                });
+                            }
+                            NodeKind::Str(n) => {
+                                let mut diag =
+                                    Diagnostic::new(item.pos, format!("unknown model check `{n}`"));
+                                diag = match suggest(n, MODEL_CHECKS.iter().copied()) {
+                                    Some(s) => diag.with_help(format!("did you mean `{s}`?")),
+                                    None => diag.with_help(format!(
+                                        "model checks: {}",
+                                        MODEL_CHECKS.join(", ")
+                                    )),
+                                };
+                                self.diags.push(diag);
+                            }
+                            _ => self.err(
+                                item.pos,
+                                "a model check is a name, or `{ latency: { p99_ms: ... } }`",
+                            ),
+                        }
+                    }
+                }
+                _ => self.unknown_key(
+                    k,
+                    &["model", "source", "checks", "rows", "severity"],
+                    &format!("model check `{}`", key.name),
+                ),
+            }
+        }
+        if d.model.is_empty() || d.source.is_empty() {
+            self.err(
+                key.pos,
+                format!("model check `{}` needs `model` and `source`", key.name),
+            );
+            return None;
+        }
+        Some(d)
     }
 
     fn predictions(&mut self, node: &Node) -> Option<PredictionsDecl> {
@@ -870,6 +1189,7 @@ impl Decoder {
             name: key.name.clone(),
             pos: key.pos,
             predictions: PredictionsDecl::default(),
+            model: None,
             label: String::new(),
             task: None,
             threshold: 0.5,
@@ -881,6 +1201,7 @@ impl Decoder {
             severity: Severity::Error,
         };
         let mut have_predictions = false;
+        let mut have_source = false;
         for (k, v) in entries {
             match k.name.as_str() {
                 "predictions" => {
@@ -889,21 +1210,29 @@ impl Decoder {
                         have_predictions = true;
                     }
                 }
-                "model" | "source" => self.diags.push(
-                    Diagnostic::new(k.pos, "evaluating a live model (`model`) is not yet supported by this version of tollgate")
-                        .with_help("evaluate a predictions file: `predictions: { source: NAME, score: COLUMN }`"),
-                ),
+                "model" => e.model = self.string(v, "`model`"),
+                "source" => {
+                    e.predictions.source = self.string(v, "`source`").unwrap_or_default();
+                    have_source = true;
+                }
                 "label" => e.label = self.string(v, "`label`").unwrap_or_default(),
                 "task" => {
                     let t = self.string(v, "`task`").unwrap_or_default();
                     if !matches!(t.as_str(), "binary" | "multiclass" | "regression") {
-                        self.err(v.pos, format!("unknown task `{t}`: expected binary, multiclass or regression"));
+                        self.err(
+                            v.pos,
+                            format!(
+                                "unknown task `{t}`: expected binary, multiclass or regression"
+                            ),
+                        );
                     }
                     e.task = Some(t);
                 }
                 "threshold" => e.threshold = self.fraction(v, "`threshold`").unwrap_or(0.5),
                 "metrics" => {
-                    let Some(ms) = self.map(v, "`metrics`") else { continue };
+                    let Some(ms) = self.map(v, "`metrics`") else {
+                        continue;
+                    };
                     for (mk, mv) in ms {
                         if !crate::catalog::METRICS.contains(&mk.name.as_str()) {
                             self.unknown_key(mk, crate::catalog::METRICS, "`metrics`");
@@ -930,8 +1259,15 @@ impl Decoder {
                     _ => self.err(v.pos, "`min_support` must be a positive integer"),
                 },
                 "confidence" => {
-                    let Some(cs) = self.map(v, "`confidence`") else { continue };
-                    let mut c = ConfidenceDecl { level: 0.95, resamples: 1000, seed: 0, gate_on_bound: false };
+                    let Some(cs) = self.map(v, "`confidence`") else {
+                        continue;
+                    };
+                    let mut c = ConfidenceDecl {
+                        level: 0.95,
+                        resamples: 1000,
+                        seed: 0,
+                        gate_on_bound: false,
+                    };
                     for (ck, cv) in cs {
                         match ck.name.as_str() {
                             "level" => c.level = self.fraction(cv, "`level`").unwrap_or(0.95),
@@ -954,14 +1290,18 @@ impl Decoder {
                     e.confidence = Some(c);
                 }
                 "baseline" => {
-                    let Some(bs) = self.map(v, "`baseline`") else { continue };
+                    let Some(bs) = self.map(v, "`baseline`") else {
+                        continue;
+                    };
                     let mut preds = None;
                     let mut max_drop = Vec::new();
                     for (bk, bv) in bs {
                         match bk.name.as_str() {
                             "predictions" => preds = self.predictions(bv),
                             "max_drop" => {
-                                let Some(ds) = self.map(bv, "`max_drop`") else { continue };
+                                let Some(ds) = self.map(bv, "`max_drop`") else {
+                                    continue;
+                                };
                                 for (dk, dv) in ds {
                                     if !crate::catalog::METRICS.contains(&dk.name.as_str()) {
                                         self.unknown_key(dk, crate::catalog::METRICS, "`max_drop`");
@@ -970,12 +1310,20 @@ impl Decoder {
                                     }
                                 }
                             }
-                            "model" => self.err(bk.pos, "a baseline `model` is not yet supported; give its `predictions`"),
+                            "model" => self.err(
+                                bk.pos,
+                                "a baseline `model` is not yet supported; give its `predictions`",
+                            ),
                             _ => self.unknown_key(bk, &["predictions", "max_drop"], "`baseline`"),
                         }
                     }
                     match preds {
-                        Some(p) => e.baseline = Some(BaselineDecl { predictions: p, max_drop }),
+                        Some(p) => {
+                            e.baseline = Some(BaselineDecl {
+                                predictions: p,
+                                max_drop,
+                            })
+                        }
                         None => self.err(v.pos, "`baseline` needs `predictions`"),
                     }
                 }
@@ -986,7 +1334,33 @@ impl Decoder {
         if e.label.is_empty() {
             self.err(key.pos, format!("evaluation `{}` needs `label`", key.name));
         }
-        have_predictions.then_some(e)
+        match (e.model.is_some(), have_source, have_predictions) {
+            (true, true, false) => {
+                e.predictions.score = Some("__model".into());
+                Some(e)
+            }
+            (false, false, true) => Some(e),
+            (true, false, _) => {
+                self.err(
+                    key.pos,
+                    format!(
+                        "evaluation `{}` names a `model`: give the `source` it predicts on",
+                        key.name
+                    ),
+                );
+                None
+            }
+            _ => {
+                self.err(
+                    key.pos,
+                    format!(
+                        "evaluation `{}` needs `predictions`, or `model` with `source`",
+                        key.name
+                    ),
+                );
+                None
+            }
+        }
     }
 
     fn source(&mut self, key: &Key, node: &Node) -> Option<SourceDecl> {
@@ -1967,6 +2341,11 @@ fn regex_syntax_check(re: &str) -> Result<(), String> {
             .trim()
             .to_string()
     })
+}
+
+/// Quote a column name as a SQL identifier.
+pub fn quote_ident(c: &str) -> String {
+    format!("\"{}\"", c.replace('"', "\"\""))
 }
 
 /// A YAML node as JSON (for GX kwargs).

@@ -698,3 +698,83 @@ impl Engine {
         Ok(out)
     }
 }
+
+impl Engine {
+    /// Evaluate SQL expressions over every row of a source, in file order (model inputs).
+    /// Numeric results come back as numbers, everything else as text.
+    pub async fn read_exprs(
+        &self,
+        decl: &SourceDecl,
+        base: &Path,
+        exprs: &[(String, String)],
+        limit: Option<usize>,
+    ) -> Result<Vec<ColumnData>> {
+        use datafusion::arrow::array::{Array, Float64Array, StringArray};
+        use datafusion::arrow::compute::cast;
+        use datafusion::arrow::datatypes::DataType;
+        let prepared = self.prepare(decl, base, &[]).await?;
+        let df = prepared.ordered.table("t").await.map_err(internal)?;
+        for (name, sql) in exprs {
+            if let Err(e) = df.parse_sql_expr(sql) {
+                return Err(DataError::Plan(format!(
+                    "input `{name}` = `{sql}`: {}",
+                    engine_message(&e)
+                )));
+            }
+        }
+        let select: Vec<String> = exprs
+            .iter()
+            .map(|(n, sql)| format!("({sql}\n) AS {}", ident(n)))
+            .collect();
+        let mut q = format!("SELECT {} FROM t", select.join(", "));
+        if let Some(n) = limit {
+            q.push_str(&format!(" LIMIT {n}"));
+        }
+        let batches = collect(&prepared.ordered, &q).await?;
+        let schema = match batches.first() {
+            Some(b) => b.schema(),
+            None => return Ok(exprs.iter().map(|_| ColumnData::Num(Vec::new())).collect()),
+        };
+        let mut out: Vec<ColumnData> = schema
+            .fields()
+            .iter()
+            .map(|f| {
+                if f.data_type().is_numeric()
+                    || matches!(f.data_type(), DataType::Boolean | DataType::Null)
+                {
+                    ColumnData::Num(Vec::new())
+                } else {
+                    ColumnData::Text(Vec::new())
+                }
+            })
+            .collect();
+        for b in &batches {
+            for (i, data) in out.iter_mut().enumerate() {
+                let col = b.column(i);
+                match data {
+                    ColumnData::Num(v) => {
+                        let f = cast(col, &DataType::Float64)
+                            .map_err(|e| DataError::Plan(e.to_string()))?;
+                        let f = f
+                            .as_any()
+                            .downcast_ref::<Float64Array>()
+                            .ok_or_else(|| DataError::Internal("cast to f64".into()))?;
+                        v.extend((0..f.len()).map(|r| (!f.is_null(r)).then(|| f.value(r))));
+                    }
+                    ColumnData::Text(v) => {
+                        let s = cast(col, &DataType::Utf8)
+                            .map_err(|e| DataError::Plan(e.to_string()))?;
+                        let s = s
+                            .as_any()
+                            .downcast_ref::<StringArray>()
+                            .ok_or_else(|| DataError::Internal("cast to text".into()))?;
+                        v.extend(
+                            (0..s.len()).map(|r| (!s.is_null(r)).then(|| s.value(r).to_string())),
+                        );
+                    }
+                }
+            }
+        }
+        Ok(out)
+    }
+}

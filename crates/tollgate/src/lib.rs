@@ -17,7 +17,10 @@
 use std::path::Path;
 
 pub use tollgate_core as core;
-use tollgate_core::plan::{EvaluationDecl, PredictionsDecl};
+use tollgate_core::plan::{
+    EvaluationDecl, ModelCheckDecl, ModelCheckSpec, ModelDecl, OutputDecl, PredictionsDecl,
+    RunnerDecl,
+};
 pub use tollgate_core::plan::{parse_plan, parse_suite};
 pub use tollgate_core::{
     Finding, Plan, RunReport, SourceDecl, Status, SuiteDecl, TestKind, TestResult,
@@ -27,6 +30,7 @@ use tollgate_data::run::ColumnData;
 pub use tollgate_data::{Engine, EngineOptions};
 pub use tollgate_model as model;
 use tollgate_model::Outcomes;
+use tollgate_model::runner::{CommandModel, FeatureColumn, Features, Model, Wire};
 pub use tollgate_report as report;
 
 /// Run every suite of a plan whose name contains `filter` (all when `None`). Source paths are
@@ -52,6 +56,13 @@ pub async fn run_plan(
     }
     // Plan order, not source order.
     results.sort_by_key(|r: &TestResult| plan.suites.iter().position(|s| s.name == r.name));
+    for m in plan
+        .model_checks
+        .iter()
+        .filter(|m| filter.is_none_or(|f| m.name.contains(f)))
+    {
+        results.push(run_model_checks(engine, plan, m, base).await);
+    }
     for e in plan
         .evaluations
         .iter()
@@ -141,6 +152,197 @@ async fn read_outcomes(
     Ok((o, slice_values, n - keep.len()))
 }
 
+/// A runnable model from its declaration.
+pub fn build_model(m: &ModelDecl) -> Box<dyn Model> {
+    match &m.runner {
+        RunnerDecl::Command {
+            argv,
+            wire,
+            timeout_s,
+            batch_size,
+        } => Box::new(CommandModel {
+            argv: argv.clone(),
+            wire: if wire == "jsonl" {
+                Wire::JsonLines
+            } else {
+                Wire::Csv
+            },
+            timeout: std::time::Duration::from_secs_f64(*timeout_s),
+            batch_size: *batch_size,
+        }),
+    }
+}
+
+/// The model's inputs over a source's rows (its SQL expressions evaluated by DataFusion).
+async fn features(
+    engine: &Engine,
+    source: &SourceDecl,
+    base: &Path,
+    m: &ModelDecl,
+    limit: Option<usize>,
+) -> Result<Features, String> {
+    let data = engine
+        .read_exprs(source, base, &m.inputs, limit)
+        .await
+        .map_err(|e| e.to_string())?;
+    Ok(Features {
+        names: m.inputs.iter().map(|(n, _)| n.clone()).collect(),
+        columns: data
+            .into_iter()
+            .map(|c| match c {
+                ColumnData::Num(v) => FeatureColumn::Num(v),
+                ColumnData::Text(v) => FeatureColumn::Text(v),
+            })
+            .collect(),
+    })
+}
+
+/// Run a model's smoke checks.
+pub async fn run_model_checks(
+    engine: &Engine,
+    plan: &Plan,
+    d: &ModelCheckDecl,
+    base: &Path,
+) -> TestResult {
+    let mut result = TestResult {
+        kind: TestKind::ModelCheck,
+        name: d.name.clone(),
+        status: Status::Error,
+        source: Some(d.source.clone()),
+        rows: None,
+        error: None,
+        findings: Vec::new(),
+    };
+    let (Some(m), Some(source)) = (
+        plan.models.iter().find(|m| m.name == d.model),
+        source_of(plan, &d.source),
+    ) else {
+        result.error = Some("unknown model or source".into());
+        return result;
+    };
+    let x = match features(engine, source, base, m, d.rows).await {
+        Ok(x) => x,
+        Err(e) => {
+            result.error = Some(e);
+            return result;
+        }
+    };
+    result.rows = Some(x.rows() as u64);
+    let checks: Vec<tollgate_model::checks::ModelCheck> = d
+        .checks
+        .iter()
+        .map(|c| {
+            use tollgate_model::checks::{Latency, ModelCheck as C};
+            match c {
+                ModelCheckSpec::Latency {
+                    p50_ms,
+                    p95_ms,
+                    p99_ms,
+                    min_rows_per_s,
+                } => C::Latency(Latency {
+                    p50_ms: *p50_ms,
+                    p95_ms: *p95_ms,
+                    p99_ms: *p99_ms,
+                    min_rows_per_s: *min_rows_per_s,
+                }),
+                ModelCheckSpec::Named(n) => match n.as_str() {
+                    "output_shape" => C::OutputShape,
+                    "probabilities_valid" => C::ProbabilitiesValid,
+                    "finite" => C::Finite,
+                    "deterministic" => C::Deterministic,
+                    "batch_invariant" => C::BatchInvariant,
+                    "latency" => C::Latency(Latency::default()),
+                    _ => C::Loads,
+                },
+            }
+        })
+        .collect();
+    let model = build_model(m);
+    result.findings = tollgate_model::checks::run(model.as_ref(), &x, &checks, d.severity);
+    result.status = TestResult::status_of(&result.findings);
+    result
+}
+
+/// Outcomes of a live model over a source: its predictions beside the source's labels.
+async fn model_outcomes(
+    engine: &Engine,
+    plan: &Plan,
+    name: &str,
+    source: &SourceDecl,
+    base: &Path,
+    e: &EvaluationDecl,
+) -> Result<(Outcomes, Vec<(String, Vec<String>)>, usize), String> {
+    let m = plan
+        .models
+        .iter()
+        .find(|m| m.name == name)
+        .ok_or_else(|| format!("unknown model `{name}`"))?;
+    let x = features(engine, source, base, m, None).await?;
+    let model = build_model(m);
+    let preds = model
+        .predict(&x)
+        .map_err(|err| format!("{}: {err}", model.describe()))?;
+    let label_only = PredictionsDecl {
+        source: source.name.clone(),
+        predicted: None,
+        score: None,
+        probabilities: vec![],
+    };
+    let (labels, slices, dropped) = read_outcomes(
+        engine,
+        source,
+        base,
+        &e.label,
+        &label_only,
+        e.threshold,
+        &e.slices,
+    )
+    .await
+    .map_err(|msg| format!("labels: {msg}"))?;
+    if dropped > 0 || labels.y.len() != preds.len() {
+        return Err(format!(
+            "{} rows have a label, the model made {} predictions: labels must not be null when a model predicts",
+            labels.y.len(),
+            preds.len()
+        ));
+    }
+    let mut o = Outcomes {
+        y: labels.y,
+        threshold: e.threshold,
+        ..Outcomes::default()
+    };
+    let width = preds.first().map(Vec::len).unwrap_or(1);
+    match m.output {
+        OutputDecl::ProbabilityOf(k) => {
+            if k >= width && width > 1 {
+                return Err(format!(
+                    "`probability_of: {k}` but the model answers {width} numbers per row"
+                ));
+            }
+            o.score = Some(
+                preds
+                    .iter()
+                    .map(|p| if width > 1 { p[k] } else { p[0] })
+                    .collect(),
+            );
+        }
+        OutputDecl::Value if width > 1 => {
+            o.probs = Some(
+                (0..width)
+                    .map(|k| {
+                        preds
+                            .iter()
+                            .map(|p| p.get(k).copied().unwrap_or(f64::NAN))
+                            .collect()
+                    })
+                    .collect(),
+            )
+        }
+        OutputDecl::Value => o.pred = Some(preds.iter().map(|p| p[0]).collect()),
+    }
+    Ok((o, slices, 0))
+}
+
 /// Run one evaluation of a plan.
 pub async fn run_evaluation(
     engine: &Engine,
@@ -160,17 +362,22 @@ pub async fn run_evaluation(
     let Some(source) = source_of(plan, &e.predictions.source) else {
         return error(format!("unknown source `{}`", e.predictions.source));
     };
-    let (o, slices, dropped) = match read_outcomes(
-        engine,
-        source,
-        base,
-        &e.label,
-        &e.predictions,
-        e.threshold,
-        &e.slices,
-    )
-    .await
-    {
+    let outcomes = match &e.model {
+        None => {
+            read_outcomes(
+                engine,
+                source,
+                base,
+                &e.label,
+                &e.predictions,
+                e.threshold,
+                &e.slices,
+            )
+            .await
+        }
+        Some(name) => model_outcomes(engine, plan, name, source, base, e).await,
+    };
+    let (o, slices, dropped) = match outcomes {
         Ok(x) => x,
         Err(msg) => return error(msg),
     };
