@@ -625,14 +625,17 @@ pub enum ColumnData {
 }
 
 impl Engine {
-    /// Read whole columns of a source in file order (evaluation inputs). `text[i]` asks for
-    /// column `i` as text instead of numbers.
+    /// Read whole columns of a source (evaluation inputs). `text[i]` asks for column `i` as
+    /// text instead of numbers. `ordered` reads in file order (one partition), for rows that
+    /// must line up with another read; otherwise the read is parallel (rows in any order, but
+    /// the columns of one row stay together).
     pub async fn read_columns(
         &self,
         decl: &SourceDecl,
         base: &Path,
         cols: &[String],
         text: &[bool],
+        ordered: bool,
     ) -> Result<Vec<ColumnData>> {
         use datafusion::arrow::array::{Array, Float64Array, StringArray};
         use datafusion::arrow::compute::cast;
@@ -648,7 +651,15 @@ impl Engine {
             "SELECT {} FROM t",
             cols.iter().map(|c| ident(c)).collect::<Vec<_>>().join(", ")
         );
-        let batches = collect(&prepared.ordered, &q).await?;
+        let batches = collect(
+            if ordered {
+                &prepared.ordered
+            } else {
+                &prepared.ctx
+            },
+            &q,
+        )
+        .await?;
         let mut out: Vec<ColumnData> = text
             .iter()
             .map(|t| {

@@ -22,6 +22,8 @@ pub struct Outcomes {
     pub probs: Option<Vec<Vec<f64>>>,
     /// Threshold turning `score` into predicted labels.
     pub threshold: f64,
+    /// (score, is positive) sorted by score, computed once for the ranking metrics.
+    pub sorted: std::sync::OnceLock<Vec<(f64, bool)>>,
 }
 
 impl Outcomes {
@@ -62,6 +64,7 @@ impl Outcomes {
             pred: self.pred.as_ref().map(pick),
             probs: self.probs.as_ref().map(|ps| ps.iter().map(pick).collect()),
             threshold: self.threshold,
+            sorted: std::sync::OnceLock::new(),
         }
     }
 }
@@ -110,7 +113,8 @@ pub fn metric(name: &str, o: &Outcomes) -> Result<f64, String> {
         "recall_weighted" => prf(m::Average::Weighted, 1)?,
         "f1_weighted" => prf(m::Average::Weighted, 2)?,
         "roc_auc" => {
-            let auc = m::roc_auc(&o.y, score()?);
+            let s = score()?;
+            let auc = m::roc_auc_sorted(o.sorted.get_or_init(|| m::sorted_pairs(&o.y, s)));
             if auc.is_nan() {
                 return Err("`roc_auc` is undefined when the labels hold one class only".into());
             }
@@ -124,7 +128,8 @@ pub fn metric(name: &str, o: &Outcomes) -> Result<f64, String> {
             m::roc_auc_ovr(&o.y, probs, name.ends_with("weighted"))
         }
         "average_precision" => {
-            let ap = m::average_precision(&o.y, score()?);
+            let s = score()?;
+            let ap = m::average_precision_sorted(o.sorted.get_or_init(|| m::sorted_pairs(&o.y, s)));
             if ap.is_nan() {
                 return Err("`average_precision` is undefined without positive labels".into());
             }

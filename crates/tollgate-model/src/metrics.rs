@@ -149,7 +149,11 @@ pub fn balanced_accuracy(y: &[f64], pred: &[f64]) -> f64 {
 /// Area under the ROC curve of binary labels (1 is positive): the Mann–Whitney statistic with
 /// tied scores counted as one half, which equals sklearn's trapezoidal area.
 pub fn roc_auc(y: &[f64], score: &[f64]) -> f64 {
-    let pairs = sorted_pairs(y, score);
+    roc_auc_sorted(&sorted_pairs(y, score))
+}
+
+/// [`roc_auc`] from (score, is positive) pairs sorted by score.
+pub fn roc_auc_sorted(pairs: &[(f64, bool)]) -> f64 {
     let (mut rank_sum_pos, mut n_pos) = (0.0f64, 0.0f64);
     let mut i = 0;
     while i < pairs.len() {
@@ -164,7 +168,7 @@ pub fn roc_auc(y: &[f64], score: &[f64]) -> f64 {
         n_pos += pos;
         i = j + 1;
     }
-    let n_neg = y.len() as f64 - n_pos;
+    let n_neg = pairs.len() as f64 - n_pos;
     if n_pos == 0.0 || n_neg == 0.0 {
         return f64::NAN;
     }
@@ -172,7 +176,7 @@ pub fn roc_auc(y: &[f64], score: &[f64]) -> f64 {
 }
 
 /// (score, is positive) sorted by score ascending: one contiguous sort instead of an index sort.
-fn sorted_pairs(y: &[f64], score: &[f64]) -> Vec<(f64, bool)> {
+pub fn sorted_pairs(y: &[f64], score: &[f64]) -> Vec<(f64, bool)> {
     let mut pairs: Vec<(f64, bool)> = score.iter().zip(y).map(|(s, y)| (*s, *y == 1.0)).collect();
     pairs.sort_unstable_by(|a, b| a.0.total_cmp(&b.0));
     pairs
@@ -198,7 +202,11 @@ pub fn roc_auc_ovr(y: &[f64], probs: &[Vec<f64>], weighted: bool) -> f64 {
 
 /// Average precision (sklearn): sum over decreasing thresholds of (R_n - R_{n-1}) * P_n.
 pub fn average_precision(y: &[f64], score: &[f64]) -> f64 {
-    let pairs = sorted_pairs(y, score);
+    average_precision_sorted(&sorted_pairs(y, score))
+}
+
+/// [`average_precision`] from (score, is positive) pairs sorted by score.
+pub fn average_precision_sorted(pairs: &[(f64, bool)]) -> f64 {
     let total_pos = pairs.iter().filter(|p| p.1).count() as f64;
     if total_pos == 0.0 {
         return f64::NAN;

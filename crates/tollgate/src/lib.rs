@@ -79,6 +79,7 @@ fn source_of<'a>(plan: &'a Plan, name: &str) -> Option<&'a SourceDecl> {
 
 /// Read the outcomes of an evaluation: label and predictions (rows with a null in any of them
 /// are left out and counted), plus the slice columns as text.
+#[expect(clippy::too_many_arguments, reason = "the columns of one evaluation, read together; a struct would only rename them")]
 async fn read_outcomes(
     engine: &Engine,
     source: &SourceDecl,
@@ -87,6 +88,7 @@ async fn read_outcomes(
     p: &PredictionsDecl,
     threshold: f64,
     slices: &[String],
+    ordered: bool,
 ) -> Result<(Outcomes, Vec<(String, Vec<String>)>, usize), String> {
     let mut cols = vec![label.to_string()];
     cols.extend(p.score.iter().cloned());
@@ -96,7 +98,7 @@ async fn read_outcomes(
     cols.extend(slices.iter().cloned());
     let text: Vec<bool> = (0..cols.len()).map(|i| i >= numeric).collect();
     let data = engine
-        .read_columns(source, base, &cols, &text)
+        .read_columns(source, base, &cols, &text, ordered)
         .await
         .map_err(|e| e.to_string())?;
     let nums: Vec<&Vec<Option<f64>>> = data[..numeric]
@@ -296,6 +298,7 @@ async fn model_outcomes(
         &label_only,
         e.threshold,
         &e.slices,
+        true,
     )
     .await
     .map_err(|msg| format!("labels: {msg}"))?;
@@ -372,6 +375,7 @@ pub async fn run_evaluation(
                 &e.predictions,
                 e.threshold,
                 &e.slices,
+                e.baseline.is_some(),
             )
             .await
         }
@@ -387,7 +391,7 @@ pub async fn run_evaluation(
             let Some(bs) = source_of(plan, &b.predictions.source) else {
                 return error(format!("unknown source `{}`", b.predictions.source));
             };
-            match read_outcomes(engine, bs, base, &e.label, &b.predictions, e.threshold, &[]).await {
+            match read_outcomes(engine, bs, base, &e.label, &b.predictions, e.threshold, &[], true).await {
                 Ok((bo, _, _)) if bo.y.len() == o.y.len() && bo.y == o.y => Some(bo),
                 Ok(_) => return error("the baseline's rows do not line up with the model's (same labels, same order, same nulls are needed)".into()),
                 Err(msg) => return error(format!("baseline: {msg}")),
