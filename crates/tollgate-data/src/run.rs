@@ -637,14 +637,20 @@ impl Engine {
         text: &[bool],
         ordered: bool,
     ) -> Result<Vec<ColumnData>> {
-        use datafusion::arrow::array::{Array, Float64Array, StringArray};
-        use datafusion::arrow::compute::cast;
         use datafusion::arrow::datatypes::DataType;
         let prepared = self.prepare(decl, base, &[]).await?;
-        for c in cols {
-            if prepared.schema.field_with_name(c).is_err() {
+        for (c, as_text) in cols.iter().zip(text) {
+            let Ok(field) = prepared.schema.field_with_name(c) else {
                 let Unfit(msg) = check::missing_column(&prepared.schema, c);
                 return Err(DataError::Plan(format!("{}: {msg}", decl.path)));
+            };
+            let dt = field.data_type();
+            if !as_text && !(dt.is_numeric() || matches!(dt, DataType::Boolean | DataType::Null)) {
+                return Err(DataError::Plan(format!(
+                    "{}: column `{c}` is {}, a number is needed (labels are 0/1 or class indices)",
+                    decl.path,
+                    crate::sql::type_name(dt)
+                )));
             }
         }
         let q = format!(
@@ -673,37 +679,7 @@ impl Engine {
         for b in &batches {
             for (i, data) in out.iter_mut().enumerate() {
                 let col = b.column(i);
-                match data {
-                    ColumnData::Num(v) => {
-                        let dt = col.data_type();
-                        if !(dt.is_numeric() || matches!(dt, DataType::Boolean | DataType::Null)) {
-                            return Err(DataError::Plan(format!(
-                                "{}: column `{}` is {}, a number is needed (labels are 0/1 or class indices)",
-                                decl.path,
-                                cols[i],
-                                crate::sql::type_name(dt)
-                            )));
-                        }
-                        let f = cast(col, &DataType::Float64)
-                            .map_err(|e| DataError::Plan(e.to_string()))?;
-                        let f = f
-                            .as_any()
-                            .downcast_ref::<Float64Array>()
-                            .ok_or_else(|| DataError::Internal("cast to f64".into()))?;
-                        v.extend((0..f.len()).map(|r| (!f.is_null(r)).then(|| f.value(r))));
-                    }
-                    ColumnData::Text(v) => {
-                        let s = cast(col, &DataType::Utf8)
-                            .map_err(|e| DataError::Plan(e.to_string()))?;
-                        let s = s
-                            .as_any()
-                            .downcast_ref::<StringArray>()
-                            .ok_or_else(|| DataError::Internal("cast to text".into()))?;
-                        v.extend(
-                            (0..s.len()).map(|r| (!s.is_null(r)).then(|| s.value(r).to_string())),
-                        );
-                    }
-                }
+                append(data, col)?;
             }
         }
         Ok(out)
@@ -720,8 +696,6 @@ impl Engine {
         exprs: &[(String, String)],
         limit: Option<usize>,
     ) -> Result<Vec<ColumnData>> {
-        use datafusion::arrow::array::{Array, Float64Array, StringArray};
-        use datafusion::arrow::compute::cast;
         use datafusion::arrow::datatypes::DataType;
         let prepared = self.prepare(decl, base, &[]).await?;
         let df = prepared.ordered.table("t").await.map_err(internal)?;
@@ -762,30 +736,35 @@ impl Engine {
         for b in &batches {
             for (i, data) in out.iter_mut().enumerate() {
                 let col = b.column(i);
-                match data {
-                    ColumnData::Num(v) => {
-                        let f = cast(col, &DataType::Float64)
-                            .map_err(|e| DataError::Plan(e.to_string()))?;
-                        let f = f
-                            .as_any()
-                            .downcast_ref::<Float64Array>()
-                            .ok_or_else(|| DataError::Internal("cast to f64".into()))?;
-                        v.extend((0..f.len()).map(|r| (!f.is_null(r)).then(|| f.value(r))));
-                    }
-                    ColumnData::Text(v) => {
-                        let s = cast(col, &DataType::Utf8)
-                            .map_err(|e| DataError::Plan(e.to_string()))?;
-                        let s = s
-                            .as_any()
-                            .downcast_ref::<StringArray>()
-                            .ok_or_else(|| DataError::Internal("cast to text".into()))?;
-                        v.extend(
-                            (0..s.len()).map(|r| (!s.is_null(r)).then(|| s.value(r).to_string())),
-                        );
-                    }
-                }
+                append(data, col)?;
             }
         }
         Ok(out)
     }
+}
+
+/// Append the values of an engine column to a `ColumnData` (numbers as f64, text as String).
+fn append(data: &mut ColumnData, col: &datafusion::arrow::array::ArrayRef) -> Result<()> {
+    use datafusion::arrow::array::{Array, Float64Array, StringArray};
+    use datafusion::arrow::compute::cast;
+    use datafusion::arrow::datatypes::DataType;
+    match data {
+        ColumnData::Num(v) => {
+            let f = cast(col, &DataType::Float64).map_err(|e| DataError::Plan(e.to_string()))?;
+            let f = f
+                .as_any()
+                .downcast_ref::<Float64Array>()
+                .ok_or_else(|| DataError::Internal("cast to f64".into()))?;
+            v.extend((0..f.len()).map(|r| (!f.is_null(r)).then(|| f.value(r))));
+        }
+        ColumnData::Text(v) => {
+            let s = cast(col, &DataType::Utf8).map_err(|e| DataError::Plan(e.to_string()))?;
+            let s = s
+                .as_any()
+                .downcast_ref::<StringArray>()
+                .ok_or_else(|| DataError::Internal("cast to text".into()))?;
+            v.extend((0..s.len()).map(|r| (!s.is_null(r)).then(|| s.value(r).to_string())));
+        }
+    }
+    Ok(())
 }

@@ -79,7 +79,10 @@ fn source_of<'a>(plan: &'a Plan, name: &str) -> Option<&'a SourceDecl> {
 
 /// Read the outcomes of an evaluation: label and predictions (rows with a null in any of them
 /// are left out and counted), plus the slice columns as text.
-#[expect(clippy::too_many_arguments, reason = "the columns of one evaluation, read together; a struct would only rename them")]
+#[expect(
+    clippy::too_many_arguments,
+    reason = "the columns of one evaluation, read together; a struct would only rename them"
+)]
 async fn read_outcomes(
     engine: &Engine,
     source: &SourceDecl,

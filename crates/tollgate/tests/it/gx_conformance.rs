@@ -357,45 +357,6 @@ fn run_case(
     Ok(())
 }
 
-/// The corpus writes `Infinity`, `-Infinity` and `NaN` bare, which JSON does not allow: quote
-/// them (outside strings) so that the table builder reads them as floats.
-fn quote_non_finite(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    let mut in_string = false;
-    let mut escaped = false;
-    let mut rest = text;
-    while let Some(c) = rest.chars().next() {
-        if in_string {
-            out.push(c);
-            if escaped {
-                escaped = false;
-            } else if c == '\\' {
-                escaped = true;
-            } else if c == '"' {
-                in_string = false;
-            }
-            rest = &rest[c.len_utf8()..];
-            continue;
-        }
-        if let Some(tok) = ["-Infinity", "Infinity", "NaN"]
-            .iter()
-            .find(|t| rest.starts_with(**t))
-        {
-            out.push('"');
-            out.push_str(tok);
-            out.push('"');
-            rest = &rest[tok.len()..];
-            continue;
-        }
-        if c == '"' {
-            in_string = true;
-        }
-        out.push(c);
-        rest = &rest[c.len_utf8()..];
-    }
-    out
-}
-
 fn run_all() -> Vec<Outcome> {
     let root = corpus();
     let mut files: Vec<PathBuf> = Vec::new();
@@ -417,7 +378,7 @@ fn run_all() -> Vec<Outcome> {
     let mut outcomes = Vec::new();
     for file in files {
         let text = std::fs::read_to_string(&file).expect("read");
-        let text = quote_non_finite(&text);
+        let text = gx::quote_non_finite(&text);
         let Ok(doc) = serde_json::from_str::<Value>(&text) else {
             panic!("{}: not JSON", file.display());
         };
