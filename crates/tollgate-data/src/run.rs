@@ -645,7 +645,7 @@ impl Engine {
                 return Err(DataError::Plan(format!("{}: {msg}", decl.path)));
             };
             let dt = field.data_type();
-            if !as_text && !(dt.is_numeric() || matches!(dt, DataType::Boolean | DataType::Null)) {
+            if !(*as_text || dt.is_numeric() || matches!(dt, DataType::Boolean | DataType::Null)) {
                 return Err(DataError::Plan(format!(
                     "{}: column `{c}` is {}, a number is needed (labels are 0/1 or class indices)",
                     decl.path,
