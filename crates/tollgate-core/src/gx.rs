@@ -911,6 +911,10 @@ fn yaml_str(s: &str) -> String {
         );
     if plain {
         s.to_string()
+    } else if s.chars().any(char::is_control) {
+        // Line breaks and control characters need YAML's escaped (double-quoted) form, which
+        // JSON's string syntax is.
+        serde_json::to_string(s).unwrap_or_else(|_| format!("'{}'", s.replace('\'', "''")))
     } else {
         format!("'{}'", s.replace('\'', "''"))
     }
@@ -1026,6 +1030,28 @@ fn native(c: &CheckDecl) -> Option<Native> {
         }
     };
     let bound = |b: &Bound| flow(vec![bound_yaml(b)], ex(false));
+    let empty = |b: &Bound| b.min.is_none() && b.max.is_none();
+    let any_empty = match &c.kind {
+        CheckKind::RowCount(b)
+        | CheckKind::ColumnCount(b)
+        | CheckKind::Min(b)
+        | CheckKind::Max(b)
+        | CheckKind::Sum(b)
+        | CheckKind::Length(b) => empty(b),
+        CheckKind::DistinctCount(b)
+        | CheckKind::UniqueFraction(b)
+        | CheckKind::NonNullFraction(b) => empty(b),
+        CheckKind::Quantiles(qs) => {
+            qs.is_empty()
+                || qs.iter().any(|(_, b)| empty(b))
+                || qs.windows(2).any(|w| w[0].0 == w[1].0)
+        }
+        _ => false,
+    };
+    if any_empty {
+        // No native way to write "any value" bounds: keep the GX form.
+        return None;
+    }
     Some(match &c.kind {
         CheckKind::RowCount(b) => Native::Table("row_count", bound(b)),
         CheckKind::ColumnCount(b) => Native::Table("column_count", bound(b)),
@@ -1431,6 +1457,30 @@ mod tests {
             kinds(&direct),
             "the imported YAML means what the GX suite means"
         );
+    }
+
+    #[test]
+    fn awkward_values_survive_the_round_trip() {
+        let doc = r#"{"name": "x", "expectations": [
+            {"type": "expect_table_row_count_to_be_between", "kwargs": {}, "severity": "warning"},
+            {"type": "expect_column_values_to_be_in_set", "kwargs": {"column": "c", "value_set": ["a\nb", "it's", "yes", "\\d+"]}},
+            {"type": "expect_column_values_to_match_regex", "kwargs": {"column": "c", "regex": "^\\d{3}-'x'$"}}
+        ]}"#;
+        let (name, es) = parse_suite_json(doc).unwrap();
+        let yaml = to_yaml(&name, "1.x", &es).unwrap();
+        let suite = crate::plan::parse_suite(&yaml, "x")
+            .unwrap_or_else(|d| panic!("{}\n{yaml}", d.render(Some(&yaml))));
+        let direct = to_suite(&name, &es).unwrap();
+        let kinds = |s: &SuiteDecl| {
+            s.checks
+                .iter()
+                .map(|c| format!("{:?}", c.kind))
+                .collect::<Vec<_>>()
+        };
+        let (mut a, mut b) = (kinds(&suite), kinds(&direct));
+        a.sort();
+        b.sort();
+        assert_eq!(a, b, "{yaml}");
     }
 
     #[test]

@@ -978,7 +978,11 @@ impl Decoder {
                         self.err(v.pos, "`format` is `csv` or `jsonl`");
                     }
                 }
-                "timeout_s" => timeout_s = self.number(v, "`timeout_s`").filter(|t| *t > 0.0).unwrap_or(60.0),
+                "timeout_s" => match self.number(v, "`timeout_s`") {
+                    Some(t) if t > 0.0 && t <= 86_400.0 => timeout_s = t,
+                    Some(_) => self.err(v.pos, "`timeout_s` must be a number of seconds between 0 and 86400"),
+                    None => {}
+                },
                 "batch_size" => match v.kind {
                     NodeKind::Int(n) if n >= 1 => batch_size = n as usize,
                     _ => self.err(v.pos, "`batch_size` must be a positive integer"),
@@ -1244,7 +1248,23 @@ impl Decoder {
                             _ => {
                                 let mut decl = new_decl(mk, Severity::Error);
                                 decl.check = "metric";
-                                self.bound(mv, &mut decl, false)
+                                let b = self.bound(mv, &mut decl, false);
+                                let numeric = |x: &Option<Scalar>| {
+                                    x.as_ref()
+                                        .is_none_or(|x| x.as_f64().is_some_and(f64::is_finite))
+                                };
+                                if b.as_ref()
+                                    .is_some_and(|b| !numeric(&b.min) || !numeric(&b.max))
+                                {
+                                    self.err(
+                                        mv.pos,
+                                        format!(
+                                            "the bounds of `{}` must be finite numbers",
+                                            mk.name
+                                        ),
+                                    );
+                                }
+                                b
                             }
                         };
                         e.metrics.push((mk.name.clone(), bound));
@@ -1306,7 +1326,11 @@ impl Decoder {
                                     if !crate::catalog::METRICS.contains(&dk.name.as_str()) {
                                         self.unknown_key(dk, crate::catalog::METRICS, "`max_drop`");
                                     } else if let Some(x) = self.number(dv, "a drop") {
-                                        max_drop.push((dk.name.clone(), x));
+                                        if x.is_finite() {
+                                            max_drop.push((dk.name.clone(), x));
+                                        } else {
+                                            self.err(dv.pos, "a drop must be a finite number");
+                                        }
                                     }
                                 }
                             }

@@ -17,6 +17,9 @@ fn weights(partition: &Value, tails: f64) -> Result<Vec<f64>, String> {
         .iter()
         .map(|x| x.as_f64().ok_or("weights must be numbers"))
         .collect::<Result<_, _>>()?;
+    if w.is_empty() {
+        return Err("the partition object has no weights".into());
+    }
     if w.iter().any(|x| *x < 0.0 || !x.is_finite()) {
         return Err("partition weights must be finite and non-negative".into());
     }
@@ -65,8 +68,10 @@ pub fn divergence(
     }
     let tail_weights: Option<Vec<f64>> = match partition.get("tail_weights") {
         None | Some(Value::Null) => None,
-        Some(Value::Array(t)) if t.len() == 2 => {
-            Some(t.iter().map(|x| x.as_f64().unwrap_or(f64::NAN)).collect())
+        Some(Value::Array(t))
+            if t.len() == 2 && t.iter().all(|x| x.as_f64().is_some_and(|v| v >= 0.0)) =>
+        {
+            Some(t.iter().map(|x| x.as_f64().unwrap_or(0.0)).collect())
         }
         Some(_) => return Err("`tail_weights` holds two numbers".into()),
     };

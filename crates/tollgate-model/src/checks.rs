@@ -72,6 +72,9 @@ pub const CHECK_NAMES: &[&str] = &[
 pub const ROW_BY_ROW: usize = 100;
 
 fn percentile(sorted: &[f64], q: f64) -> f64 {
+    if sorted.is_empty() {
+        return f64::NAN;
+    }
     let pos = q * (sorted.len().saturating_sub(1)) as f64;
     let (lo, hi) = (pos.floor() as usize, pos.ceil() as usize);
     sorted[lo] + (sorted[hi] - sorted[lo]) * (pos - lo as f64)
@@ -108,6 +111,17 @@ pub fn run(
     severity: Severity,
 ) -> Vec<Finding> {
     let rows = x.rows();
+    if rows == 0 {
+        // Nothing to predict on: the model was never asked, so nothing is known about it.
+        return checks
+            .iter()
+            .map(|c| {
+                let mut f = Finding::new(c.name(), Status::Error, severity);
+                f.error = Some("the source has no rows to feed the model".into());
+                f
+            })
+            .collect();
+    }
     let t0 = Instant::now();
     let first = model.predict(x);
     let batch_secs = t0.elapsed().as_secs_f64();

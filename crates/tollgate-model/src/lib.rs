@@ -77,6 +77,37 @@ pub fn metric(name: &str, o: &Outcomes) -> Result<f64, String> {
     if o.y.is_empty() {
         return Err("no rows to evaluate".into());
     }
+    // scikit-learn refuses what these cannot mean; so do we.
+    let non_finite =
+        |v: &Option<Vec<f64>>| v.as_ref().is_some_and(|v| v.iter().any(|x| !x.is_finite()));
+    if o.y.iter().any(|x| !x.is_finite())
+        || non_finite(&o.score)
+        || non_finite(&o.pred)
+        || o.probs
+            .as_ref()
+            .is_some_and(|ps| ps.iter().any(|p| p.iter().any(|x| !x.is_finite())))
+    {
+        return Err("labels and predictions must be finite numbers (NaN or infinity found)".into());
+    }
+    const BINARY: &[&str] = &[
+        "precision",
+        "recall",
+        "f1",
+        "roc_auc",
+        "average_precision",
+        "log_loss",
+        "brier",
+        "ece",
+    ];
+    if BINARY.contains(&name) && o.y.iter().any(|v| *v != 0.0 && *v != 1.0) {
+        return Err(format!(
+            "`{name}` is a binary metric: labels must be 0 and 1 (found {:?}); use the _macro / _weighted / _ovr forms for several classes",
+            metrics::classes(&o.y, &[])
+                .into_iter()
+                .take(5)
+                .collect::<Vec<_>>()
+        ));
+    }
     let labels = || {
         o.labels()
             .ok_or_else(|| format!("`{name}` needs predicted labels or scores"))
@@ -125,7 +156,20 @@ pub fn metric(name: &str, o: &Outcomes) -> Result<f64, String> {
                 .probs
                 .as_ref()
                 .ok_or_else(|| format!("`{name}` needs one probability column per class"))?;
-            m::roc_auc_ovr(&o.y, probs, name.ends_with("weighted"))
+            if o.y
+                .iter()
+                .any(|v| v.fract() != 0.0 || *v < 0.0 || *v as usize >= probs.len())
+            {
+                return Err(format!(
+                    "`{name}`: labels must be class indices 0..{} (one probability column per class)",
+                    probs.len()
+                ));
+            }
+            let auc = m::roc_auc_ovr(&o.y, probs, name.ends_with("weighted"));
+            if auc.is_nan() {
+                return Err(format!("`{name}` is undefined when a class has no rows"));
+            }
+            auc
         }
         "average_precision" => {
             let s = score()?;

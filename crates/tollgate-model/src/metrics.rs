@@ -2,8 +2,6 @@
 //! `sklearn.metrics` on committed fixtures to 1e-9). Pure functions over slices: labels are
 //! class indices or 0/1 as f64, scores are probabilities of the positive class.
 
-use std::cmp::Ordering;
-
 /// Fraction of exact matches.
 pub fn accuracy(y: &[f64], pred: &[f64]) -> f64 {
     if y.is_empty() {
@@ -322,7 +320,7 @@ pub fn median(v: &mut [f64]) -> f64 {
     if v.is_empty() {
         return f64::NAN;
     }
-    v.sort_by(|a, b| a.partial_cmp(b).unwrap_or(Ordering::Equal));
+    v.sort_by(|a, b| a.total_cmp(b));
     let n = v.len();
     if n % 2 == 1 {
         v[n / 2]

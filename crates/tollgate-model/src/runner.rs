@@ -202,58 +202,86 @@ impl CommandModel {
     }
 
     fn call(&self, x: &Features) -> Result<Predictions, ModelError> {
+        use std::os::unix::process::CommandExt;
+        use std::sync::mpsc;
         let Some((program, args)) = self.argv.split_first() else {
             return Err(ModelError::Load("the command is empty".into()));
         };
+        // Its own process group: on a timeout the whole group (grandchildren too) is killed.
         let mut child = Command::new(program)
             .args(args)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
+            .process_group(0)
             .spawn()
             .map_err(|e| ModelError::Load(format!("cannot start `{program}`: {e}")))?;
+        let kill_group = |child: &mut std::process::Child| {
+            let _ = Command::new("kill")
+                .args(["-9", &format!("-{}", child.id())])
+                .stderr(Stdio::null())
+                .status();
+            let _ = child.kill();
+            let _ = child.wait();
+        };
         let input = self.encode(x);
         let mut stdin = child
             .stdin
             .take()
             .ok_or_else(|| ModelError::Load("no stdin".into()))?;
-        let writer = std::thread::spawn(move || {
+        std::thread::spawn(move || {
             let _ = stdin.write_all(input.as_bytes());
         });
-        let mut stdout = child
+        // Output is read on threads and handed over through channels, so that a grandchild
+        // holding the pipes open cannot make us wait past the timeout.
+        let read = |mut r: Box<dyn Read + Send>, cap: usize| {
+            let (tx, rx) = mpsc::channel();
+            std::thread::spawn(move || {
+                let mut buf = Vec::new();
+                let _ = r.by_ref().take(cap as u64).read_to_end(&mut buf);
+                let _ = tx.send(String::from_utf8_lossy(&buf).into_owned());
+            });
+            rx
+        };
+        let stdout = child
             .stdout
             .take()
             .ok_or_else(|| ModelError::Load("no stdout".into()))?;
-        let mut stderr = child
+        let stderr = child
             .stderr
             .take()
             .ok_or_else(|| ModelError::Load("no stderr".into()))?;
-        let reader = std::thread::spawn(move || {
-            let mut s = String::new();
-            let _ = stdout.read_to_string(&mut s);
-            s
-        });
-        let err_reader = std::thread::spawn(move || {
-            let mut s = String::new();
-            let _ = stderr.read_to_string(&mut s);
-            s
-        });
+        let out_rx = read(Box::new(stdout), 1 << 30);
+        let err_rx = read(Box::new(stderr), 1 << 20);
         let start = Instant::now();
         let status = loop {
             match child.try_wait() {
                 Ok(Some(status)) => break status,
                 Ok(None) if start.elapsed() > self.timeout => {
-                    let _ = child.kill();
-                    let _ = child.wait();
+                    kill_group(&mut child);
                     return Err(ModelError::Timeout(self.timeout));
                 }
-                Ok(None) => std::thread::sleep(Duration::from_millis(2)),
-                Err(e) => return Err(ModelError::Predict(e.to_string())),
+                Ok(None) => std::thread::sleep(Duration::from_micros(200)),
+                Err(e) => {
+                    kill_group(&mut child);
+                    return Err(ModelError::Predict(e.to_string()));
+                }
             }
         };
-        let _ = writer.join();
-        let out = reader.join().unwrap_or_default();
-        let err = err_reader.join().unwrap_or_default();
+        let left = self
+            .timeout
+            .saturating_sub(start.elapsed())
+            .max(Duration::from_millis(100));
+        let Ok(out) = out_rx.recv_timeout(left) else {
+            kill_group(&mut child);
+            return Err(ModelError::Predict(format!(
+                "`{}` exited but something it started still holds its output open",
+                self.argv.join(" ")
+            )));
+        };
+        let err = err_rx
+            .recv_timeout(Duration::from_millis(100))
+            .unwrap_or_default();
         if !status.success() {
             let tail: String = err
                 .lines()
@@ -393,6 +421,23 @@ mod tests {
         assert!(
             missing.contains("cannot start `/no/such/program`"),
             "{missing}"
+        );
+    }
+
+    #[test]
+    fn a_grandchild_holding_the_output_cannot_hang_the_run() {
+        let mut m = sh("cat > /dev/null; (sleep 30 &); sleep 30 & echo 1; echo 2");
+        m.timeout = Duration::from_millis(500);
+        let t = std::time::Instant::now();
+        let e = m.predict(&features()).unwrap_err().to_string();
+        assert!(
+            t.elapsed() < Duration::from_secs(5),
+            "took {:?}",
+            t.elapsed()
+        );
+        assert!(
+            e.contains("holds its output open") || e.contains("did not answer"),
+            "{e}"
         );
     }
 

@@ -172,7 +172,8 @@ pub fn build_model(m: &ModelDecl) -> Box<dyn Model> {
             } else {
                 Wire::Csv
             },
-            timeout: std::time::Duration::from_secs_f64(*timeout_s),
+            timeout: std::time::Duration::try_from_secs_f64(*timeout_s)
+                .unwrap_or(std::time::Duration::from_secs(86_400)),
             batch_size: *batch_size,
         }),
     }
@@ -318,6 +319,13 @@ async fn model_outcomes(
         ..Outcomes::default()
     };
     let width = preds.first().map(Vec::len).unwrap_or(1);
+    if let Some(i) = preds.iter().position(|p| p.len() != width || p.is_empty()) {
+        return Err(format!(
+            "{}: row {i} has {} outputs, row 0 has {width}: every row needs as many",
+            model.describe(),
+            preds[i].len()
+        ));
+    }
     match m.output {
         OutputDecl::ProbabilityOf(k) => {
             if k >= width && width > 1 {
@@ -395,8 +403,8 @@ pub async fn run_evaluation(
                 return error(format!("unknown source `{}`", b.predictions.source));
             };
             match read_outcomes(engine, bs, base, &e.label, &b.predictions, e.threshold, &[], true).await {
-                Ok((bo, _, _)) if bo.y.len() == o.y.len() && bo.y == o.y => Some(bo),
-                Ok(_) => return error("the baseline's rows do not line up with the model's (same labels, same order, same nulls are needed)".into()),
+                Ok((bo, _, 0)) if dropped == 0 && bo.y.len() == o.y.len() && bo.y == o.y => Some(bo),
+                Ok(_) => return error("the baseline's rows do not line up with the model's (the same rows in the same order are needed, and no null label or prediction on either side)".into()),
                 Err(msg) => return error(format!("baseline: {msg}")),
             }
         }
