@@ -687,3 +687,81 @@ fn a_failing_model_is_an_error_not_a_failure() {
         "{out}"
     );
 }
+
+/// A KServe v2 server on 127.0.0.1 answering the gender rule: [0.26, 0.74] for women.
+fn gender_rule_server() -> String {
+    use std::io::{BufRead, BufReader, Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let url = format!("http://{}", listener.local_addr().expect("addr"));
+    std::thread::spawn(move || {
+        for stream in listener.incoming().take(500) {
+            let Ok(mut stream) = stream else { continue };
+            let mut reader = BufReader::new(stream.try_clone().expect("clone"));
+            let mut len = 0usize;
+            loop {
+                let mut line = String::new();
+                if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
+                    break;
+                }
+                if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+                    len = v.trim().parse().unwrap_or(0);
+                }
+            }
+            let mut body = vec![0u8; len];
+            let _ = reader.read_exact(&mut body);
+            let doc: serde_json::Value = serde_json::from_slice(&body).unwrap_or_default();
+            let female: Vec<f64> = doc["inputs"][0]["data"]
+                .as_array()
+                .map(|a| a.iter().map(|v| v.as_f64().unwrap_or(0.0)).collect())
+                .unwrap_or_default();
+            let data: Vec<f64> = female
+                .iter()
+                .flat_map(|f| {
+                    if *f == 1.0 {
+                        [0.26, 0.74]
+                    } else {
+                        [0.81, 0.19]
+                    }
+                })
+                .collect();
+            let text = serde_json::json!({ "outputs": [{ "name": "probabilities", "shape": [female.len(), 2], "data": data }] }).to_string();
+            let _ = write!(
+                stream,
+                "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{text}",
+                text.len()
+            );
+        }
+    });
+    url
+}
+
+#[test]
+fn an_http_model_is_smoke_checked_and_evaluated() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let url = gender_rule_server();
+    let data = repo().join("examples/titanic/data/titanic.csv");
+    let plan = dir.path().join("tollgate.yaml");
+    std::fs::write(
+        &plan,
+        format!(
+            "version: 1\nsources:\n  passengers: {{ path: '{}' }}\nmodels:\n  rule:\n    http: {{ url: '{url}', protocol: kserve-v2, batch_size: 300, max_in_flight: 2 }}\n    inputs:\n      - {{ is_female: \"CAST(Sex = 'female' AS DOUBLE)\" }}\n    output: {{ probability_of: 1 }}\nmodel_checks:\n  rule-smoke: {{ model: rule, source: passengers, rows: 20, checks: [loads, output_shape, probabilities_valid, deterministic, batch_invariant] }}\nevaluation:\n  rule-eval: {{ model: rule, source: passengers, label: Survived, metrics: {{ roc_auc: {{ at_least: 0.7 }} }} }}\n",
+            data.display()
+        ),
+    )
+    .expect("write plan");
+    let (code, out, err) = run(bin().arg("test").arg(&plan).args(["--format", "json"]));
+    assert_eq!(code, 0, "{out}{err}");
+    let doc: serde_json::Value = serde_json::from_str(&out).expect("json");
+    assert!(
+        doc["tests"][0]["findings"]
+            .as_array()
+            .expect("f")
+            .iter()
+            .all(|f| f["status"] == "passed"),
+        "{doc:#}"
+    );
+    let auc = doc["tests"][1]["findings"][0]["observed"]
+        .as_f64()
+        .expect("auc");
+    assert!((auc - 0.7668727830505226).abs() < 1e-9, "{auc}");
+}

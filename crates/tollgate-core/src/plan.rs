@@ -487,6 +487,25 @@ pub enum RunnerDecl {
         /// Rows per call.
         batch_size: usize,
     },
+    /// A model server speaking KServe v2 or MLflow.
+    Http {
+        /// Base URL (`http://host:port`).
+        url: String,
+        /// `kserve-v2` or `mlflow`.
+        protocol: String,
+        /// The model's name on the server (KServe v2).
+        model_name: String,
+        /// Which output to read (KServe v2).
+        output: Option<String>,
+        /// Seconds one request may take.
+        timeout_s: f64,
+        /// Rows per request.
+        batch_size: usize,
+        /// Requests in flight at once.
+        max_in_flight: usize,
+        /// Retries of refused connections and 5xx answers.
+        retries: usize,
+    },
 }
 
 /// Which number of a model's output row is "the score".
@@ -969,6 +988,7 @@ impl Decoder {
             (None, "csv".to_string(), 60.0, 10_000usize);
         let mut inputs = Vec::new();
         let mut output = OutputDecl::Value;
+        let mut http: Option<RunnerDecl> = None;
         for (k, v) in entries {
             match k.name.as_str() {
                 "command" => argv = self.strings(v, "`command`"),
@@ -1016,12 +1036,25 @@ impl Decoder {
                         }
                     }
                 }
-                "onnx" | "http" | "runner" => self.diags.push(
+                "http" => http = self.http(v, &key.name),
+                "onnx" | "runner" => self.diags.push(
                     Diagnostic::new(k.pos, format!("`{}` models are not yet supported by this version of tollgate", k.name))
                         .with_help("run the model behind a command: `command: [python, predict.py]` reading CSV on stdin, one prediction per line"),
                 ),
                 _ => self.unknown_key(k, KEYS, &format!("model `{}`", key.name)),
             }
+        }
+        if let Some(runner) = http {
+            if inputs.is_empty() {
+                self.err(key.pos, format!("model `{}` needs `inputs`", key.name));
+            }
+            return Some(ModelDecl {
+                name: key.name.clone(),
+                pos: key.pos,
+                runner,
+                inputs,
+                output,
+            });
         }
         let Some(argv) = argv.filter(|a| !a.is_empty()) else {
             if !entries
@@ -1046,6 +1079,76 @@ impl Decoder {
             },
             inputs,
             output,
+        })
+    }
+
+    fn http(&mut self, node: &Node, model: &str) -> Option<RunnerDecl> {
+        let entries = self.map(node, "`http`")?;
+        let (mut url, mut protocol, mut model_name, mut output) =
+            (None, "kserve-v2".to_string(), model.to_string(), None);
+        let (mut timeout_s, mut batch_size, mut max_in_flight, mut retries) =
+            (30.0, 1000usize, 4usize, 2usize);
+        for (k, v) in entries {
+            let count = |d: &mut Self, lo: i64, hi: i64| match v.kind {
+                NodeKind::Int(n) if (lo..=hi).contains(&n) => Some(n as usize),
+                _ => {
+                    d.err(
+                        v.pos,
+                        format!("`{}` must be an integer from {lo} to {hi}", k.name),
+                    );
+                    None
+                }
+            };
+            match k.name.as_str() {
+                "url" => url = self.string(v, "`url`"),
+                "protocol" => {
+                    protocol = self.string(v, "`protocol`").unwrap_or_default();
+                    if !matches!(protocol.as_str(), "kserve-v2" | "mlflow") {
+                        self.err(v.pos, "`protocol` is `kserve-v2` or `mlflow`");
+                    }
+                }
+                "model_name" => model_name = self.string(v, "`model_name`").unwrap_or_default(),
+                "output" => output = self.string(v, "`output`"),
+                "timeout_s" => match self.number(v, "`timeout_s`") {
+                    Some(t) if t > 0.0 && t <= 86_400.0 => timeout_s = t,
+                    Some(_) => self.err(
+                        v.pos,
+                        "`timeout_s` must be a number of seconds between 0 and 86400",
+                    ),
+                    None => {}
+                },
+                "batch_size" => batch_size = count(self, 1, 10_000_000).unwrap_or(batch_size),
+                "max_in_flight" => max_in_flight = count(self, 1, 256).unwrap_or(max_in_flight),
+                "retries" => retries = count(self, 0, 10).unwrap_or(retries),
+                _ => self.unknown_key(
+                    k,
+                    &[
+                        "url",
+                        "protocol",
+                        "model_name",
+                        "output",
+                        "timeout_s",
+                        "batch_size",
+                        "max_in_flight",
+                        "retries",
+                    ],
+                    "`http`",
+                ),
+            }
+        }
+        let Some(url) = url else {
+            self.err(node.pos, "`http` needs `url`");
+            return None;
+        };
+        Some(RunnerDecl::Http {
+            url,
+            protocol,
+            model_name,
+            output,
+            timeout_s,
+            batch_size,
+            max_in_flight,
+            retries,
         })
     }
 

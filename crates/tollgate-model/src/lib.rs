@@ -6,6 +6,7 @@
 
 pub mod checks;
 pub mod eval;
+pub mod http;
 pub mod metrics;
 pub mod runner;
 

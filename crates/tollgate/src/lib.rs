@@ -176,6 +176,30 @@ pub fn build_model(m: &ModelDecl) -> Box<dyn Model> {
                 .unwrap_or(std::time::Duration::from_secs(86_400)),
             batch_size: *batch_size,
         }),
+        RunnerDecl::Http {
+            url,
+            protocol,
+            model_name,
+            output,
+            timeout_s,
+            batch_size,
+            max_in_flight,
+            retries,
+        } => Box::new(tollgate_model::http::HttpModel {
+            url: url.clone(),
+            protocol: if protocol == "mlflow" {
+                tollgate_model::http::Protocol::Mlflow
+            } else {
+                tollgate_model::http::Protocol::KServeV2
+            },
+            model_name: model_name.clone(),
+            output: output.clone(),
+            timeout: std::time::Duration::try_from_secs_f64(*timeout_s)
+                .unwrap_or(std::time::Duration::from_secs(86_400)),
+            batch_size: *batch_size,
+            max_in_flight: *max_in_flight,
+            retries: *retries,
+        }),
     }
 }
 
