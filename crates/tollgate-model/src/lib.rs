@@ -10,6 +10,9 @@ pub mod http;
 pub mod metrics;
 pub mod runner;
 
+/// The classes and the confusion matrix (rows: true class, columns: predicted class).
+pub type Confusion = (Vec<f64>, Vec<Vec<u64>>);
+
 /// The columns of one evaluation: labels and what the model said about them.
 #[derive(Debug, Clone, Default)]
 pub struct Outcomes {
@@ -25,6 +28,9 @@ pub struct Outcomes {
     pub threshold: f64,
     /// (score, is positive) sorted by score, computed once for the ranking metrics.
     pub sorted: std::sync::OnceLock<Vec<(f64, bool)>>,
+    /// Classes and confusion matrix of the predicted labels, computed once for the counting
+    /// metrics.
+    pub confusion: std::sync::OnceLock<Option<Confusion>>,
 }
 
 impl Outcomes {
@@ -66,6 +72,7 @@ impl Outcomes {
             probs: self.probs.as_ref().map(|ps| ps.iter().map(pick).collect()),
             threshold: self.threshold,
             sorted: std::sync::OnceLock::new(),
+            confusion: std::sync::OnceLock::new(),
         }
     }
 }
@@ -109,10 +116,6 @@ pub fn metric(name: &str, o: &Outcomes) -> Result<f64, String> {
                 .collect::<Vec<_>>()
         ));
     }
-    let labels = || {
-        o.labels()
-            .ok_or_else(|| format!("`{name}` needs predicted labels or scores"))
-    };
     let score = || {
         o.score
             .as_ref()
@@ -124,14 +127,30 @@ pub fn metric(name: &str, o: &Outcomes) -> Result<f64, String> {
             .or(o.score.as_ref())
             .ok_or_else(|| format!("`{name}` needs a prediction column"))
     };
+    // Classes and confusion matrix, once for every counting metric of these outcomes.
+    let confusion = || -> Result<&Confusion, String> {
+        o.confusion
+            .get_or_init(|| {
+                let l = o.labels()?;
+                let cls = m::classes(&o.y, &l);
+                let matrix = m::confusion(&o.y, &l, &cls);
+                Some((cls, matrix))
+            })
+            .as_ref()
+            .ok_or_else(|| format!("`{name}` needs predicted labels or scores"))
+    };
     let prf = |avg: m::Average, which: usize| -> Result<f64, String> {
-        let l = labels()?;
-        let (p, r, f) = m::prf(&o.y, &l, avg);
+        let (cls, matrix) = confusion()?;
+        let (p, r, f) = m::prf_from(cls, matrix, avg);
         Ok([p, r, f][which])
     };
     Ok(match name {
-        "accuracy" => m::accuracy(&o.y, &labels()?),
-        "balanced_accuracy" => m::balanced_accuracy(&o.y, &labels()?),
+        "accuracy" => {
+            let (_, matrix) = confusion()?;
+            let hits: u64 = (0..matrix.len()).map(|k| matrix[k][k]).sum();
+            hits as f64 / o.y.len() as f64
+        }
+        "balanced_accuracy" => m::balanced_accuracy_from(&confusion()?.1),
         "precision" => prf(m::Average::Binary, 0)?,
         "recall" => prf(m::Average::Binary, 1)?,
         "f1" => prf(m::Average::Binary, 2)?,

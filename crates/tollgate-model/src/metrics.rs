@@ -86,7 +86,12 @@ pub enum Average {
 pub fn prf(y: &[f64], pred: &[f64], average: Average) -> (f64, f64, f64) {
     let cls = classes(y, pred);
     let m = confusion(y, pred, &cls);
-    let pc = per_class(&m);
+    prf_from(&cls, &m, average)
+}
+
+/// [`prf`] from classes and their confusion matrix.
+pub fn prf_from(cls: &[f64], m: &[Vec<u64>], average: Average) -> (f64, f64, f64) {
+    let pc = per_class(m);
     let f1 = |p: f64, r: f64| div(2.0 * p * r, p + r);
     match average {
         Average::Binary => {
@@ -131,8 +136,12 @@ pub fn prf(y: &[f64], pred: &[f64], average: Average) -> (f64, f64, f64) {
 /// Mean of per-class recall over the classes present in `y`.
 pub fn balanced_accuracy(y: &[f64], pred: &[f64]) -> f64 {
     let cls = classes(y, pred);
-    let m = confusion(y, pred, &cls);
-    let recalls: Vec<f64> = per_class(&m)
+    balanced_accuracy_from(&confusion(y, pred, &cls))
+}
+
+/// [`balanced_accuracy`] from a confusion matrix.
+pub fn balanced_accuracy_from(m: &[Vec<u64>]) -> f64 {
+    let recalls: Vec<f64> = per_class(m)
         .iter()
         .filter(|c| c.3 > 0.0)
         .map(|&(tp, _, fn_, _)| div(tp, tp + fn_))
