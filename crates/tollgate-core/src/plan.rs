@@ -572,6 +572,7 @@ pub struct ModelCheckDecl {
 /// Names of the model smoke checks.
 pub const MODEL_CHECKS: &[&str] = &[
     "loads",
+    "signature",
     "output_shape",
     "probabilities_valid",
     "finite",

@@ -40,6 +40,8 @@ pub enum ModelCheck {
     BatchInvariant,
     /// Latency and throughput budgets.
     Latency(Latency),
+    /// The model's declared inputs match the inputs it is fed (names and text/number).
+    Signature,
 }
 
 impl ModelCheck {
@@ -53,6 +55,7 @@ impl ModelCheck {
             ModelCheck::Deterministic => "deterministic",
             ModelCheck::BatchInvariant => "batch_invariant",
             ModelCheck::Latency(_) => "latency",
+            ModelCheck::Signature => "signature",
         }
     }
 }
@@ -167,6 +170,63 @@ pub fn run(
                 f.observed = json!(model.describe());
                 f.expected = "the model answers".into();
             }
+            ModelCheck::Signature => match model.signature() {
+                Ok(Some(declared)) => {
+                    let fed: Vec<(String, bool)> = x
+                        .names
+                        .iter()
+                        .zip(&x.columns)
+                        .map(|(n, c)| {
+                            (
+                                n.clone(),
+                                matches!(c, crate::runner::FeatureColumn::Text(_)),
+                            )
+                        })
+                        .collect();
+                    let mut problems = Vec::new();
+                    for (name, text) in &declared {
+                        match fed.iter().find(|(n, _)| n == name) {
+                            None => problems
+                                .push(format!("the model takes `{name}`, which it is not fed")),
+                            Some((_, t)) if t != text => problems.push(format!(
+                                "`{name}` is {} for the model but {} in the data",
+                                if *text { "text" } else { "a number" },
+                                if *t { "text" } else { "a number" }
+                            )),
+                            Some(_) => {}
+                        }
+                    }
+                    for (name, _) in &fed {
+                        if !declared.iter().any(|(n, _)| n == name) {
+                            problems
+                                .push(format!("`{name}` is fed but the model does not declare it"));
+                        }
+                    }
+                    f.observed = json!(
+                        declared
+                            .iter()
+                            .map(|(n, t)| format!("{n}: {}", if *t { "text" } else { "number" }))
+                            .collect::<Vec<_>>()
+                    );
+                    f.expected = if problems.is_empty() {
+                        "declared inputs equal the inputs fed".into()
+                    } else {
+                        problems.join("; ")
+                    };
+                    verdict(&mut f, problems.is_empty());
+                }
+                Ok(None) => {
+                    f.status = Status::Error;
+                    f.error = Some(format!(
+                        "{} declares no input signature to compare",
+                        model.describe()
+                    ));
+                }
+                Err(e) => {
+                    f.status = Status::Error;
+                    f.error = Some(e.to_string());
+                }
+            },
             ModelCheck::OutputShape => {
                 let width = preds.first().map(Vec::len).unwrap_or(0);
                 let same = preds.iter().all(|p| p.len() == width);

@@ -77,7 +77,8 @@ fn parse_url(url: &str) -> Result<Url, ModelError> {
 }
 
 /// One POST; returns (status, body). Transport failures are `Err(true)` when worth a retry.
-fn post(
+fn request(
+    method: &str,
     url: &Url,
     path: &str,
     body: &str,
@@ -93,7 +94,7 @@ fn post(
     let _ = stream.set_read_timeout(Some(timeout));
     let _ = stream.set_write_timeout(Some(timeout));
     let request = format!(
-        "POST {path} HTTP/1.1\r\nHost: {}:{}\r\nContent-Type: application/json\r\nAccept: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        "{method} {path} HTTP/1.1\r\nHost: {}:{}\r\nContent-Type: application/json\r\nAccept: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
         url.host,
         url.port,
         body.len()
@@ -273,7 +274,7 @@ impl HttpModel {
             if attempt > 0 {
                 std::thread::sleep(Duration::from_millis(50 << (attempt - 1).min(6)));
             }
-            match post(&url, &path, &body, self.timeout) {
+            match request("POST", &url, &path, &body, self.timeout) {
                 Ok((200, answer)) => return self.parse(&answer, x.rows()),
                 Ok((status, answer)) if status >= 500 => {
                     last = format!(
@@ -332,6 +333,42 @@ impl Model for HttpModel {
             out.extend(r?);
         }
         Ok(out)
+    }
+
+    fn signature(&self) -> Result<Option<Vec<(String, bool)>>, ModelError> {
+        if self.protocol != Protocol::KServeV2 {
+            return Ok(None);
+        }
+        let url = parse_url(&self.url)?;
+        let path = format!("{}/v2/models/{}", url.path, self.model_name);
+        let (status, body) = request("GET", &url, &path, "", self.timeout)
+            .map_err(|(_, why)| ModelError::Load(format!("{}: {why}", self.url)))?;
+        if status != 200 {
+            return Err(ModelError::Load(format!(
+                "{} answered HTTP {status} to the metadata request",
+                self.url
+            )));
+        }
+        let doc: Value = serde_json::from_str(&body)
+            .map_err(|e| ModelError::Load(format!("malformed model metadata: {e}")))?;
+        let inputs = doc
+            .get("inputs")
+            .and_then(Value::as_array)
+            .ok_or_else(|| ModelError::Load("the model metadata has no `inputs`".into()))?;
+        Ok(Some(
+            inputs
+                .iter()
+                .map(|i| {
+                    let name = i
+                        .get("name")
+                        .and_then(Value::as_str)
+                        .unwrap_or_default()
+                        .to_string();
+                    let text = i.get("datatype").and_then(Value::as_str) == Some("BYTES");
+                    (name, text)
+                })
+                .collect(),
+        ))
     }
 
     fn describe(&self) -> String {

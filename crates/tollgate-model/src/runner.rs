@@ -81,6 +81,11 @@ pub trait Model: Send + Sync {
     fn predict(&self, x: &Features) -> Result<Predictions, ModelError>;
     /// A short description for messages.
     fn describe(&self) -> String;
+    /// The inputs the model declares, by name, and whether each is text (`None` when the
+    /// runner has no way to know, as for a command).
+    fn signature(&self) -> Result<Option<Vec<(String, bool)>>, ModelError> {
+        Ok(None)
+    }
 }
 
 /// A model that is a Rust function: `FnModel::new("rule", |x| ...)`.

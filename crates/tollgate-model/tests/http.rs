@@ -209,3 +209,40 @@ fn every_failure_is_a_clear_error() {
         .to_string();
     assert!(e.contains("only http:// URLs"), "{e}");
 }
+
+#[test]
+fn the_kserve_signature_is_compared_with_the_inputs() {
+    use tollgate_core::{Severity, Status};
+    use tollgate_model::checks::{ModelCheck, run};
+    let metadata = json!({ "name": "m", "inputs": [{ "name": "x", "datatype": "FP64", "shape": [-1, 1] }, { "name": "city", "datatype": "BYTES", "shape": [-1, 1] }] }).to_string();
+    let meta = metadata.clone();
+    // Each check run asks for the metadata (GET) after one prediction (POST).
+    let (url, _) = serve(4, move |_, doc| {
+        if doc.is_null() {
+            Some((200, meta.clone()))
+        } else {
+            Some((200, kserve(doc)))
+        }
+    });
+    let m = model(&url, Protocol::KServeV2);
+    let good = run(&m, &features(3), &[ModelCheck::Signature], Severity::Error);
+    assert_eq!(good[0].status, Status::Passed, "{good:#?}");
+    let mut wrong = features(3);
+    wrong.names[1] = "town".into();
+    let bad = run(&m, &wrong, &[ModelCheck::Signature], Severity::Error);
+    assert_eq!(bad[0].status, Status::Failed);
+    assert!(
+        bad[0]
+            .expected
+            .contains("the model takes `city`, which it is not fed"),
+        "{}",
+        bad[0].expected
+    );
+    assert!(
+        bad[0]
+            .expected
+            .contains("`town` is fed but the model does not declare it"),
+        "{}",
+        bad[0].expected
+    );
+}

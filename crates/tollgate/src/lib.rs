@@ -276,6 +276,7 @@ pub async fn run_model_checks(
                     min_rows_per_s: *min_rows_per_s,
                 }),
                 ModelCheckSpec::Named(n) => match n.as_str() {
+                    "signature" => C::Signature,
                     "output_shape" => C::OutputShape,
                     "probabilities_valid" => C::ProbabilitiesValid,
                     "finite" => C::Finite,
