@@ -645,7 +645,7 @@ fn explain(check: Option<&str>) -> Result<u8, Fatal> {
     let mut out = String::new();
     match check {
         None => {
-            out.push_str("Checks (tollgate explain NAME for one):\n");
+            out.push_str("Checks (tollgate explain NAME for one; evaluation metrics and model checks too):\n");
             for c in catalog::CHECKS {
                 out.push_str(&format!(
                     "  {:<20} {:<10} {}\n",
@@ -654,6 +654,38 @@ fn explain(check: Option<&str>) -> Result<u8, Fatal> {
                     c.gx
                 ));
             }
+            out.push_str(&format!(
+                "\nEvaluation metrics: {}\n",
+                catalog::METRICS.join(", ")
+            ));
+            out.push_str(&format!(
+                "Model checks: {}\n",
+                tollgate::core::plan::MODEL_CHECKS.join(", ")
+            ));
+        }
+        Some(name) if catalog::METRICS.contains(&name) => {
+            let lower = catalog::LOWER_IS_BETTER.contains(&name);
+            out.push_str(&format!(
+                "{name} (evaluation metric)\n\nComputed as scikit-learn computes it (equal to 1e-9 on committed fixtures); {} is better.\n{}\nExample:\n    evaluation:\n      my-model:\n        predictions: {{ source: scored, score: p }}\n        label: y\n        metrics: {{ {name}: {{ {} }} }}\n\n    tollgate eval scored.parquet --label y --score p --gate '{name}{}'\n",
+                if lower { "lower" } else { "higher" },
+                match name {
+                    "precision" | "recall" | "f1" | "roc_auc" | "average_precision" | "log_loss" | "brier" | "ece" => {
+                        "A binary metric: labels 0 and 1, with a `score` (probability of class 1) or predicted labels.\n"
+                    }
+                    n if n.contains("ovr") => "Multiclass: labels 0..k-1 and one probability column per class (`probabilities`).\n",
+                    "mae" | "mse" | "rmse" | "r2" | "mape" | "median_absolute_error" | "max_error" => {
+                        "A regression metric: a numeric label and a `predicted` value.\n"
+                    }
+                    _ => "From predicted labels (given, or a thresholded `score`).\n",
+                },
+                if lower { "at_most: 0.5" } else { "at_least: 0.8" },
+                if lower { "<=0.5" } else { ">=0.8" },
+            ));
+        }
+        Some(name) if tollgate::core::plan::MODEL_CHECKS.contains(&name) => {
+            out.push_str(&format!(
+                "{name} (model check)\n\nOne of the smoke checks of `model_checks:`: loads, signature, output_shape, probabilities_valid, finite, deterministic, batch_invariant, latency.\n\nExample:\n    model_checks:\n      smoke:\n        model: my-model\n        source: sample\n        checks: [{name}]\n"
+            ));
         }
         Some(name) => {
             let found = catalog::lookup(name);
@@ -664,7 +696,7 @@ fn explain(check: Option<&str>) -> Result<u8, Fatal> {
                 {
                     msg.push_str(&format!("; did you mean `{s}`?"));
                 }
-                msg.push_str(" (`tollgate explain` lists them all)");
+                msg.push_str(" (`tollgate explain` lists the checks; metrics and model checks are explained by name too)");
                 return Err(Fatal(msg));
             }
             for c in found {

@@ -247,6 +247,15 @@ fn explain_documents_checks() {
     for c in tollgate::core::catalog::CHECKS {
         assert!(out.contains(c.name), "{} missing from the list", c.name);
     }
+    let (code, out, _) = run(bin().args(["explain", "roc_auc"]));
+    assert_eq!(code, 0);
+    assert!(
+        out.contains("scikit-learn") && out.contains("binary metric"),
+        "{out}"
+    );
+    let (code, out, _) = run(bin().args(["explain", "batch_invariant"]));
+    assert_eq!(code, 0);
+    assert!(out.contains("model check"), "{out}");
     let (code, _, err) = run(bin().args(["explain", "not_nul"]));
     assert_eq!(code, 2);
     assert!(err.contains("did you mean `not_null`?"), "{err}");
