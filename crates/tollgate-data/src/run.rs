@@ -677,8 +677,7 @@ impl Engine {
             })
             .collect();
         for b in &batches {
-            for (i, data) in out.iter_mut().enumerate() {
-                let col = b.column(i);
+            for (data, col) in out.iter_mut().zip(b.columns()) {
                 append(data, col)?;
             }
         }
@@ -734,8 +733,7 @@ impl Engine {
             })
             .collect();
         for b in &batches {
-            for (i, data) in out.iter_mut().enumerate() {
-                let col = b.column(i);
+            for (data, col) in out.iter_mut().zip(b.columns()) {
                 append(data, col)?;
             }
         }

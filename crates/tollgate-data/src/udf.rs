@@ -32,6 +32,27 @@ pub fn validate_format(fmt: &str) -> Result<(), String> {
     Ok(())
 }
 
+/// Apply a text predicate to a text argument, scalar or column (NULL stays NULL).
+fn text_test(
+    name: &str,
+    text: &ColumnarValue,
+    test: impl Fn(&str) -> bool,
+) -> datafusion::error::Result<ColumnarValue> {
+    match text {
+        ColumnarValue::Scalar(ScalarValue::Utf8(s)) => Ok(ColumnarValue::Scalar(
+            ScalarValue::Boolean(s.as_deref().map(&test)),
+        )),
+        ColumnarValue::Array(a) => {
+            let Some(strings) = a.as_any().downcast_ref::<StringArray>() else {
+                return exec_err!("{name}: expected text, found {}", a.data_type());
+            };
+            let out: BooleanArray = strings.iter().map(|s| s.map(&test)).collect();
+            Ok(ColumnarValue::Array(Arc::new(out) as ArrayRef))
+        }
+        other => exec_err!("{name}: expected text, found {}", other.data_type()),
+    }
+}
+
 #[derive(Debug, PartialEq, Eq, Hash)]
 struct ParsesDatetime {
     signature: Signature,
@@ -61,23 +82,7 @@ impl ScalarUDFImpl for ParsesDatetime {
             ColumnarValue::Scalar(ScalarValue::Utf8(Some(f))) => f.clone(),
             _ => return exec_err!("tg_parses_datetime: the format must be a constant string"),
         };
-        match text {
-            ColumnarValue::Scalar(ScalarValue::Utf8(s)) => Ok(ColumnarValue::Scalar(
-                ScalarValue::Boolean(s.as_ref().map(|s| parses(s, &fmt))),
-            )),
-            ColumnarValue::Array(a) => {
-                let Some(strings) = a.as_any().downcast_ref::<StringArray>() else {
-                    return exec_err!("tg_parses_datetime: expected text, found {}", a.data_type());
-                };
-                let out: BooleanArray =
-                    strings.iter().map(|s| s.map(|s| parses(s, &fmt))).collect();
-                Ok(ColumnarValue::Array(Arc::new(out) as ArrayRef))
-            }
-            other => exec_err!(
-                "tg_parses_datetime: expected text, found {}",
-                other.data_type()
-            ),
-        }
+        text_test("tg_parses_datetime", text, |s| parses(s, &fmt))
     }
 }
 
@@ -195,19 +200,7 @@ impl ScalarUDFImpl for JsonSchemaUdf {
             serde_json::from_str::<serde_json::Value>(s)
                 .is_ok_and(|v| crate::jsonschema::valid(&v, &schema))
         };
-        match text {
-            ColumnarValue::Scalar(ScalarValue::Utf8(s)) => Ok(ColumnarValue::Scalar(
-                ScalarValue::Boolean(s.as_deref().map(check)),
-            )),
-            ColumnarValue::Array(a) => {
-                let Some(strings) = a.as_any().downcast_ref::<StringArray>() else {
-                    return exec_err!("tg_json_schema: expected text, found {}", a.data_type());
-                };
-                let out: BooleanArray = strings.iter().map(|s| s.map(check)).collect();
-                Ok(ColumnarValue::Array(Arc::new(out) as ArrayRef))
-            }
-            other => exec_err!("tg_json_schema: expected text, found {}", other.data_type()),
-        }
+        text_test("tg_json_schema", text, check)
     }
 }
 
@@ -265,19 +258,7 @@ impl ScalarUDFImpl for TextTest {
         let [text] = args.args.as_slice() else {
             return exec_err!("{} takes one text argument", self.name);
         };
-        match text {
-            ColumnarValue::Scalar(ScalarValue::Utf8(s)) => Ok(ColumnarValue::Scalar(
-                ScalarValue::Boolean(s.as_ref().map(|s| (self.test)(s))),
-            )),
-            ColumnarValue::Array(a) => {
-                let Some(strings) = a.as_any().downcast_ref::<StringArray>() else {
-                    return exec_err!("{}: expected text, found {}", self.name, a.data_type());
-                };
-                let out: BooleanArray = strings.iter().map(|s| s.map(self.test)).collect();
-                Ok(ColumnarValue::Array(Arc::new(out) as ArrayRef))
-            }
-            other => exec_err!("{}: expected text, found {}", self.name, other.data_type()),
-        }
+        text_test(self.name, text, self.test)
     }
 }
 
