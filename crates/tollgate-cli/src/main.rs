@@ -669,7 +669,7 @@ fn explain(check: Option<&str>) -> Result<u8, Fatal> {
                 "{name} (evaluation metric)\n\nComputed as scikit-learn computes it (equal to 1e-9 on committed fixtures); {} is better.\n{}\nExample:\n    evaluation:\n      my-model:\n        predictions: {{ source: scored, score: p }}\n        label: y\n        metrics: {{ {name}: {{ {} }} }}\n\n    tollgate eval scored.parquet --label y --score p --gate '{name}{}'\n",
                 if lower { "lower" } else { "higher" },
                 match name {
-                    "precision" | "recall" | "f1" | "roc_auc" | "average_precision" | "log_loss" | "brier" | "ece" => {
+                    n if catalog::BINARY_METRICS.contains(&n) => {
                         "A binary metric: labels 0 and 1, with a `score` (probability of class 1) or predicted labels.\n"
                     }
                     n if n.contains("ovr") => "Multiclass: labels 0..k-1 and one probability column per class (`probabilities`).\n",

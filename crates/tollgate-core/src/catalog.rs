@@ -413,6 +413,18 @@ pub const METRICS: &[&str] = &[
     "max_error",
 ];
 
+/// Metrics defined for binary labels (0 and 1) only.
+pub const BINARY_METRICS: &[&str] = &[
+    "precision",
+    "recall",
+    "f1",
+    "roc_auc",
+    "average_precision",
+    "log_loss",
+    "brier",
+    "ece",
+];
+
 /// Metrics where lower is better (a "drop" is an increase).
 pub const LOWER_IS_BETTER: &[&str] = &[
     "log_loss",

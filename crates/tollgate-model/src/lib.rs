@@ -97,17 +97,9 @@ pub fn metric(name: &str, o: &Outcomes) -> Result<f64, String> {
     {
         return Err("labels and predictions must be finite numbers (NaN or infinity found)".into());
     }
-    const BINARY: &[&str] = &[
-        "precision",
-        "recall",
-        "f1",
-        "roc_auc",
-        "average_precision",
-        "log_loss",
-        "brier",
-        "ece",
-    ];
-    if BINARY.contains(&name) && o.y.iter().any(|v| *v != 0.0 && *v != 1.0) {
+    if tollgate_core::catalog::BINARY_METRICS.contains(&name)
+        && o.y.iter().any(|v| *v != 0.0 && *v != 1.0)
+    {
         return Err(format!(
             "`{name}` is a binary metric: labels must be 0 and 1 (found {:?}); use the _macro / _weighted / _ovr forms for several classes",
             metrics::classes(&o.y, &[])
