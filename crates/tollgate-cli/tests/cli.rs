@@ -774,3 +774,198 @@ fn an_http_model_is_smoke_checked_and_evaluated() {
         .expect("auc");
     assert!((auc - 0.7668727830505226).abs() < 1e-9, "{auc}");
 }
+
+fn onnx_fixture(name: &str) -> PathBuf {
+    repo()
+        .join("crates/tollgate-model/tests/fixtures/onnx")
+        .join(name)
+}
+
+/// A plan over the Titanic CSV with two scikit-learn models exported to ONNX: the pipeline
+/// (one named input per column, strings included) and the random forest (one matrix input).
+fn onnx_plan(dir: &Path, pipeline_runner: &str, rf_runner: &str) -> PathBuf {
+    let plan = dir.join("tollgate.yaml");
+    let text = format!(
+        r#"version: 1
+sources:
+  passengers: {{ path: '{data}' }}
+models:
+  pipeline:
+    onnx: '{pipeline}'
+    runner: {pipeline_runner}
+    inputs:
+      - Pclass
+      - Sex
+      - {{ Age: "COALESCE(Age, 28.0)" }}
+      - Fare
+      - {{ Embarked: "COALESCE(Embarked, 'S')" }}
+    output: {{ probability_of: 1 }}
+  forest:
+    onnx: '{rf}'
+    runner: {rf_runner}
+    inputs:
+      - Pclass
+      - {{ is_female: "CAST(Sex = 'female' AS DOUBLE)" }}
+      - {{ Age: "COALESCE(Age, 28.0)" }}
+      - SibSp
+      - Parch
+      - Fare
+    output: {{ probability_of: 1 }}
+model_checks:
+  pipeline-smoke:
+    model: pipeline
+    source: passengers
+    checks: [loads, signature, output_shape, probabilities_valid, finite, deterministic, batch_invariant, {{ latency: {{ p99_ms: 5000 }} }}]
+evaluation:
+  pipeline-eval:
+    model: pipeline
+    source: passengers
+    label: Survived
+    metrics: {{ accuracy: {{ at_least: 0.75 }}, roc_auc: {{ at_least: 0.8 }} }}
+  forest-eval:
+    model: forest
+    source: passengers
+    label: Survived
+    metrics: {{ accuracy: {{ at_least: 0.8 }}, roc_auc: {{ at_least: 0.85 }} }}
+"#,
+        data = repo().join("examples/titanic/data/titanic.csv").display(),
+        pipeline = onnx_fixture("titanic_pipeline.onnx").display(),
+        rf = onnx_fixture("titanic_rf.onnx").display(),
+    );
+    std::fs::write(&plan, text).expect("write plan");
+    plan
+}
+
+fn observed(doc: &serde_json::Value, test: &str, check: &str) -> f64 {
+    doc["tests"]
+        .as_array()
+        .expect("tests")
+        .iter()
+        .find(|t| t["name"] == test)
+        .and_then(|t| {
+            t["findings"]
+                .as_array()?
+                .iter()
+                .find(|f| f["check"] == check)
+        })
+        .and_then(|f| f["observed"].as_f64())
+        .unwrap_or_else(|| panic!("{test}/{check} in {doc:#}"))
+}
+
+#[test]
+fn onnx_models_are_smoke_checked_and_evaluated_like_scikit_learn() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let plan = onnx_plan(dir.path(), "onnxruntime", "tract");
+    let (code, out, err) = run(bin().arg("test").arg(&plan).args(["--format", "json"]));
+    assert_eq!(code, 0, "{out}{err}");
+    let doc: serde_json::Value = serde_json::from_str(&out).expect("json");
+    let smoke = &doc["tests"][0];
+    assert_eq!(smoke["findings"].as_array().map(Vec::len), Some(8));
+    assert!(
+        smoke["findings"]
+            .as_array()
+            .expect("findings")
+            .iter()
+            .all(|f| f["status"] == "passed"),
+        "{smoke:#}"
+    );
+    // scikit-learn's accuracy_score and roc_auc_score on the same 891 rows. The pipeline's AUC
+    // is scikit-learn's on the model's float32 probabilities (onnxruntime in Python): rounded
+    // to float32, a few scores tie, and on scikit-learn's own float64 predict_proba the AUC is
+    // 0.8517293537425835.
+    let close = |a: f64, b: f64| (a - b).abs() < 1e-9;
+    assert!(close(
+        observed(&doc, "pipeline-eval", "accuracy"),
+        0.7901234567901234
+    ));
+    assert!(close(
+        observed(&doc, "pipeline-eval", "roc_auc"),
+        0.8517400057520852
+    ));
+    assert!(close(
+        observed(&doc, "forest-eval", "accuracy"),
+        0.8451178451178452
+    ));
+    assert!(close(
+        observed(&doc, "forest-eval", "roc_auc"),
+        0.9010401687278305
+    ));
+}
+
+/// tollgate with no ONNX Runtime to be found: no ORT_DYLIB_PATH file, no Python.
+fn without_onnxruntime(cmd: &mut Command) -> &mut Command {
+    cmd.env("ORT_DYLIB_PATH", "/nonexistent/libonnxruntime.so")
+        .env("PATH", "/nonexistent")
+        .env_remove("VIRTUAL_ENV")
+        .env_remove("LD_LIBRARY_PATH")
+}
+
+#[test]
+fn without_onnxruntime_auto_falls_back_to_tract_or_says_where_it_looked() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    // The forest runs on tract; the pipeline needs operators tract lacks.
+    let plan = onnx_plan(dir.path(), "auto", "auto");
+    let (code, out, err) = run(without_onnxruntime(
+        bin().arg("test").arg(&plan).arg("forest-eval"),
+    ));
+    assert_eq!(code, 0, "{out}{err}");
+    let (code, out, err) = run(without_onnxruntime(
+        bin().arg("test").arg(&plan).arg("pipeline-eval"),
+    ));
+    assert_eq!(code, 2, "{out}{err}");
+    for part in [
+        "tract (the fallback) does not support the operators ai.onnx.ml.Imputer, ai.onnx.ml.OneHotEncoder, ai.onnx.ml.Scaler",
+        "ONNX Runtime was not found",
+        "ORT_DYLIB_PATH=/nonexistent/libonnxruntime.so (no such file)",
+        "onnxruntime Python package",
+        "pip install onnxruntime",
+    ] {
+        assert!(out.contains(part), "missing {part:?} in {out}");
+    }
+    // Asking for ONNX Runtime by name: the same search, no fallback.
+    let plan = onnx_plan(dir.path(), "onnxruntime", "onnxruntime");
+    let (code, out, _) = run(without_onnxruntime(
+        bin().arg("test").arg(&plan).arg("forest-eval"),
+    ));
+    assert_eq!(code, 2, "{out}");
+    assert!(out.contains("ONNX Runtime was not found"), "{out}");
+}
+
+#[test]
+fn onnx_plan_errors_name_the_line() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let plan = onnx_plan(dir.path(), "onnxruntim", "tract");
+    let (code, out, err) = run(bin().arg("test").arg(&plan));
+    assert_eq!(code, 2, "{out}");
+    assert!(
+        err.contains("tollgate.yaml:7:") && err.contains("unknown runner `onnxruntim`"),
+        "{err}"
+    );
+    assert!(err.contains("did you mean `onnxruntime`?"), "{err}");
+
+    // A missing model file: every test of the model is an error naming the file.
+    let text = std::fs::read_to_string(&plan)
+        .expect("plan")
+        .replace("onnxruntim\n", "onnxruntime\n")
+        .replace("titanic_pipeline.onnx", "no_such_model.onnx");
+    std::fs::write(&plan, text).expect("plan");
+    let (code, out, _) = run(bin().arg("test").arg(&plan).arg("pipeline-smoke"));
+    assert_eq!(code, 2, "{out}");
+    assert!(
+        out.contains("no_such_model.onnx") && out.contains("cannot read"),
+        "{out}"
+    );
+
+    // A class index the model does not have.
+    let text = std::fs::read_to_string(&plan)
+        .expect("plan")
+        .replace("no_such_model.onnx", "titanic_pipeline.onnx")
+        .replacen("probability_of: 1", "probability_of: 2", 1);
+    std::fs::write(&plan, text).expect("plan");
+    let (code, out, _) = run(bin().arg("test").arg(&plan).arg("pipeline-eval"));
+    assert_eq!(code, 2, "{out}");
+    assert!(
+        out.contains("`probability_of: 2` but the model answers 2 numbers per row"),
+        "{out}"
+    );
+}

@@ -487,6 +487,17 @@ pub enum RunnerDecl {
         /// Rows per call.
         batch_size: usize,
     },
+    /// An ONNX model file, run in process.
+    Onnx {
+        /// The file, as written (relative to the plan's directory).
+        path: String,
+        /// `auto`, `onnxruntime` or `tract`.
+        runner: String,
+        /// The output tensor to read (default: class probabilities, else the first numeric).
+        tensor: Option<String>,
+        /// Rows per call (`None`: the runner's default).
+        batch_size: Option<usize>,
+    },
     /// A model server speaking KServe v2 or MLflow.
     Http {
         /// Base URL (`http://host:port`).
@@ -516,6 +527,9 @@ pub enum OutputDecl {
     /// The probability of this class index (of several outputs per row).
     ProbabilityOf(usize),
 }
+
+/// The values of a model's `runner:`.
+pub const ONNX_RUNNERS: &[&str] = &["auto", "onnxruntime", "tract"];
 
 /// A model (`models:`).
 #[derive(Debug, Clone, PartialEq)]
@@ -990,6 +1004,10 @@ impl Decoder {
         let mut inputs = Vec::new();
         let mut output = OutputDecl::Value;
         let mut http: Option<RunnerDecl> = None;
+        let mut onnx: Option<String> = None;
+        let mut runner: Option<String> = None;
+        let mut tensor: Option<(String, Pos)> = None;
+        let mut batch_given = false;
         for (k, v) in entries {
             match k.name.as_str() {
                 "command" => argv = self.strings(v, "`command`"),
@@ -1001,49 +1019,125 @@ impl Decoder {
                 }
                 "timeout_s" => match self.number(v, "`timeout_s`") {
                     Some(t) if t > 0.0 && t <= 86_400.0 => timeout_s = t,
-                    Some(_) => self.err(v.pos, "`timeout_s` must be a number of seconds between 0 and 86400"),
+                    Some(_) => self.err(
+                        v.pos,
+                        "`timeout_s` must be a number of seconds between 0 and 86400",
+                    ),
                     None => {}
                 },
                 "batch_size" => match v.kind {
-                    NodeKind::Int(n) if n >= 1 => batch_size = n as usize,
+                    NodeKind::Int(n) if n >= 1 => {
+                        batch_size = n as usize;
+                        batch_given = true;
+                    }
                     _ => self.err(v.pos, "`batch_size` must be a positive integer"),
                 },
                 "inputs" => {
                     let NodeKind::Seq(items) = &v.kind else {
-                        self.err(v.pos, "`inputs` is a list of columns or `{ name: SQL }` maps");
+                        self.err(
+                            v.pos,
+                            "`inputs` is a list of columns or `{ name: SQL }` maps",
+                        );
                         continue;
                     };
                     for item in items {
                         match &item.kind {
-                            NodeKind::Str(c) => inputs.push((c.clone(), crate::plan::quote_ident(c))),
+                            NodeKind::Str(c) => {
+                                inputs.push((c.clone(), crate::plan::quote_ident(c)))
+                            }
                             NodeKind::Map(m) if m.len() == 1 => {
                                 if let Some(sql) = self.string(&m[0].1, "an input expression") {
                                     inputs.push((m[0].0.name.clone(), sql));
                                 }
                             }
-                            _ => self.err(item.pos, "an input is a column name or `{ name: SQL expression }`"),
+                            _ => self.err(
+                                item.pos,
+                                "an input is a column name or `{ name: SQL expression }`",
+                            ),
                         }
                     }
                 }
                 "output" => {
-                    let Some(o) = self.map(v, "`output`") else { continue };
+                    let Some(o) = self.map(v, "`output`") else {
+                        continue;
+                    };
                     for (ok, ov) in o {
                         match ok.name.as_str() {
                             "probability_of" => match ov.kind {
-                                NodeKind::Int(n) if n >= 0 => output = OutputDecl::ProbabilityOf(n as usize),
-                                _ => self.err(ov.pos, "`probability_of` is a class index (0, 1, ...)"),
+                                NodeKind::Int(n) if n >= 0 => {
+                                    output = OutputDecl::ProbabilityOf(n as usize)
+                                }
+                                _ => self
+                                    .err(ov.pos, "`probability_of` is a class index (0, 1, ...)"),
                             },
-                            _ => self.unknown_key(ok, &["probability_of"], "`output`"),
+                            "tensor" => {
+                                if let Some(t) = self.string(ov, "`tensor`") {
+                                    tensor = Some((t, ov.pos));
+                                }
+                            }
+                            _ => self.unknown_key(ok, &["probability_of", "tensor"], "`output`"),
                         }
                     }
                 }
                 "http" => http = self.http(v, &key.name),
-                "onnx" | "runner" => self.diags.push(
-                    Diagnostic::new(k.pos, format!("`{}` models are not yet supported by this version of tollgate", k.name))
-                        .with_help("run the model behind a command: `command: [python, predict.py]` reading CSV on stdin, one prediction per line"),
-                ),
+                "onnx" => onnx = self.string(v, "`onnx` (the model file)"),
+                "runner" => {
+                    runner = self.string(v, "`runner`");
+                    if let Some(r) = &runner
+                        && !ONNX_RUNNERS.contains(&r.as_str())
+                    {
+                        let mut d = Diagnostic::new(
+                            v.pos,
+                            format!("unknown runner `{r}`; one of: {}", ONNX_RUNNERS.join(", ")),
+                        );
+                        if let Some(s) = suggest(r, ONNX_RUNNERS.iter().copied()) {
+                            d = d.with_help(format!("did you mean `{s}`?"));
+                        }
+                        self.diags.push(d);
+                    }
+                }
                 _ => self.unknown_key(k, KEYS, &format!("model `{}`", key.name)),
             }
+        }
+        let runners =
+            usize::from(onnx.is_some()) + usize::from(http.is_some()) + usize::from(argv.is_some());
+        if runners > 1 {
+            self.err(
+                key.pos,
+                format!(
+                    "model `{}` has more than one of `onnx`, `http` and `command`; give one",
+                    key.name
+                ),
+            );
+            return None;
+        }
+        if let Some((_, pos)) = &tensor
+            && onnx.is_none()
+        {
+            self.err(*pos, "`output: { tensor }` applies to `onnx` models (an `http` model names its output under `http`)");
+        }
+        if runner.is_some()
+            && onnx.is_none()
+            && let Some((k, _)) = entries.iter().find(|(k, _)| k.name == "runner")
+        {
+            self.err(k.pos, "`runner` applies to `onnx` models");
+        }
+        if let Some(path) = onnx {
+            if inputs.is_empty() {
+                self.err(key.pos, format!("model `{}` needs `inputs`", key.name));
+            }
+            return Some(ModelDecl {
+                name: key.name.clone(),
+                pos: key.pos,
+                runner: RunnerDecl::Onnx {
+                    path,
+                    runner: runner.unwrap_or_else(|| "auto".into()),
+                    tensor: tensor.map(|t| t.0),
+                    batch_size: batch_given.then_some(batch_size),
+                },
+                inputs,
+                output,
+            });
         }
         if let Some(runner) = http {
             if inputs.is_empty() {
@@ -1062,7 +1156,13 @@ impl Decoder {
                 .iter()
                 .any(|(k, _)| matches!(k.name.as_str(), "onnx" | "http" | "runner"))
             {
-                self.err(key.pos, format!("model `{}` needs a `command`", key.name));
+                self.err(
+                    key.pos,
+                    format!(
+                        "model `{}` needs one of `onnx`, `http` or `command`",
+                        key.name
+                    ),
+                );
             }
             return None;
         };

@@ -170,44 +170,9 @@ pub fn run(
                 f.observed = json!(model.describe());
                 f.expected = "the model answers".into();
             }
-            ModelCheck::Signature => match model.signature() {
-                Ok(Some(declared)) => {
-                    let fed: Vec<(String, bool)> = x
-                        .names
-                        .iter()
-                        .zip(&x.columns)
-                        .map(|(n, c)| {
-                            (
-                                n.clone(),
-                                matches!(c, crate::runner::FeatureColumn::Text(_)),
-                            )
-                        })
-                        .collect();
-                    let mut problems = Vec::new();
-                    for (name, text) in &declared {
-                        match fed.iter().find(|(n, _)| n == name) {
-                            None => problems
-                                .push(format!("the model takes `{name}`, which it is not fed")),
-                            Some((_, t)) if t != text => problems.push(format!(
-                                "`{name}` is {} for the model but {} in the data",
-                                if *text { "text" } else { "a number" },
-                                if *t { "text" } else { "a number" }
-                            )),
-                            Some(_) => {}
-                        }
-                    }
-                    for (name, _) in &fed {
-                        if !declared.iter().any(|(n, _)| n == name) {
-                            problems
-                                .push(format!("`{name}` is fed but the model does not declare it"));
-                        }
-                    }
-                    f.observed = json!(
-                        declared
-                            .iter()
-                            .map(|(n, t)| format!("{n}: {}", if *t { "text" } else { "number" }))
-                            .collect::<Vec<_>>()
-                    );
+            ModelCheck::Signature => match model.signature_problems(x) {
+                Ok(Some((declared, problems))) => {
+                    f.observed = json!(declared);
                     f.expected = if problems.is_empty() {
                         "declared inputs equal the inputs fed".into()
                     } else {
@@ -250,14 +215,16 @@ pub fn run(
                 verdict(&mut f, bad.is_empty());
             }
             ModelCheck::Finite => {
-                let bad = preds
+                let bad: Vec<usize> = preds
                     .iter()
-                    .filter(|p| p.iter().any(|v| !v.is_finite()))
-                    .count();
-                f.unexpected_count = Some(bad as u64);
-                f.observed = json!(bad);
-                f.expected = "no NaN or infinite prediction".into();
-                verdict(&mut f, bad == 0);
+                    .enumerate()
+                    .filter(|(_, p)| p.iter().any(|v| !v.is_finite()))
+                    .map(|(i, _)| i)
+                    .collect();
+                f.unexpected_count = Some(bad.len() as u64);
+                f.observed = json!(bad.iter().take(5).collect::<Vec<_>>());
+                f.expected = "no NaN or infinite prediction (observed: the first bad rows)".into();
+                verdict(&mut f, bad.is_empty());
             }
             ModelCheck::Deterministic => match model.predict(x) {
                 Ok(again) => {

@@ -8,6 +8,8 @@ pub mod checks;
 pub mod eval;
 pub mod http;
 pub mod metrics;
+pub mod onnx;
+pub mod onnx_proto;
 pub mod runner;
 
 /// The classes and the confusion matrix (rows: true class, columns: predicted class).

@@ -75,6 +75,9 @@ pub enum ModelError {
 /// several: class probabilities).
 pub type Predictions = Vec<Vec<f64>>;
 
+/// The declared inputs (as text for a report) and the ways the inputs fed differ from them.
+pub type SignatureReport = (Vec<String>, Vec<String>);
+
 /// Anything that predicts.
 pub trait Model: Send + Sync {
     /// Predict a batch of rows.
@@ -85,6 +88,43 @@ pub trait Model: Send + Sync {
     /// runner has no way to know, as for a command).
     fn signature(&self) -> Result<Option<Vec<(String, bool)>>, ModelError> {
         Ok(None)
+    }
+
+    /// The declared inputs (as text for a report) and how the inputs `x` differ from them
+    /// (empty when they agree); `None` when the model declares nothing.
+    fn signature_problems(&self, x: &Features) -> Result<Option<SignatureReport>, ModelError> {
+        let Some(declared) = self.signature()? else {
+            return Ok(None);
+        };
+        let fed: Vec<(&String, bool)> = x
+            .names
+            .iter()
+            .zip(&x.columns)
+            .map(|(n, c)| (n, matches!(c, FeatureColumn::Text(_))))
+            .collect();
+        let kind = |text: bool| if text { "text" } else { "a number" };
+        let mut problems = Vec::new();
+        for (name, text) in &declared {
+            match fed.iter().find(|(n, _)| *n == name) {
+                None => problems.push(format!("the model takes `{name}`, which it is not fed")),
+                Some((_, t)) if t != text => problems.push(format!(
+                    "`{name}` is {} for the model but {} in the data",
+                    kind(*text),
+                    kind(*t)
+                )),
+                Some(_) => {}
+            }
+        }
+        for (name, _) in &fed {
+            if !declared.iter().any(|(n, _)| n == *name) {
+                problems.push(format!("`{name}` is fed but the model does not declare it"));
+            }
+        }
+        let shown = declared
+            .iter()
+            .map(|(n, t)| format!("{n}: {}", if *t { "text" } else { "number" }))
+            .collect();
+        Ok(Some((shown, problems)))
     }
 }
 

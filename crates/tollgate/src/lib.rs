@@ -30,7 +30,8 @@ use tollgate_data::run::ColumnData;
 pub use tollgate_data::{Engine, EngineOptions};
 pub use tollgate_model as model;
 use tollgate_model::Outcomes;
-use tollgate_model::runner::{CommandModel, FeatureColumn, Features, Model, Wire};
+use tollgate_model::onnx::{OnnxModel, RunnerKind};
+use tollgate_model::runner::{CommandModel, FeatureColumn, Features, Model, ModelError, Wire};
 pub use tollgate_report as report;
 
 /// Run every suite of a plan whose name contains `filter` (all when `None`). Source paths are
@@ -157,9 +158,47 @@ async fn read_outcomes(
     Ok((o, slice_values, n - keep.len()))
 }
 
-/// A runnable model from its declaration.
-pub fn build_model(m: &ModelDecl) -> Box<dyn Model> {
+/// A model that could not be loaded: every call answers the load error, so each check and
+/// evaluation that uses it reports it.
+struct Unloaded {
+    what: String,
+    why: String,
+}
+
+impl Model for Unloaded {
+    fn predict(&self, _x: &Features) -> Result<tollgate_model::runner::Predictions, ModelError> {
+        Err(ModelError::Load(self.why.clone()))
+    }
+
+    fn describe(&self) -> String {
+        self.what.clone()
+    }
+}
+
+/// A runnable model from its declaration; relative model files are found from `base` (the
+/// plan's directory).
+pub fn build_model(m: &ModelDecl, base: &Path) -> Box<dyn Model> {
     match &m.runner {
+        RunnerDecl::Onnx {
+            path,
+            runner,
+            tensor,
+            batch_size,
+        } => {
+            let file = base.join(path);
+            let kind = RunnerKind::parse(runner).unwrap_or(RunnerKind::Auto);
+            let batch = batch_size.unwrap_or(tollgate_model::onnx::DEFAULT_BATCH);
+            match OnnxModel::load(&file, kind, tensor.as_deref(), batch) {
+                Ok(model) => Box::new(model),
+                Err(e) => Box::new(Unloaded {
+                    what: format!("ONNX model {}", file.display()),
+                    why: match e {
+                        ModelError::Load(m) => m,
+                        other => other.to_string(),
+                    },
+                }),
+            }
+        }
         RunnerDecl::Command {
             argv,
             wire,
@@ -288,7 +327,7 @@ pub async fn run_model_checks(
             }
         })
         .collect();
-    let model = build_model(m);
+    let model = build_model(m, base);
     result.findings = tollgate_model::checks::run(model.as_ref(), &x, &checks, d.severity);
     result.status = TestResult::status_of(&result.findings);
     result
@@ -309,7 +348,7 @@ async fn model_outcomes(
         .find(|m| m.name == name)
         .ok_or_else(|| format!("unknown model `{name}`"))?;
     let x = features(engine, source, base, m, None).await?;
-    let model = build_model(m);
+    let model = build_model(m, base);
     let preds = model
         .predict(&x)
         .map_err(|err| format!("{}: {err}", model.describe()))?;
