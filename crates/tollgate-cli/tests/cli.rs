@@ -969,3 +969,175 @@ fn onnx_plan_errors_name_the_line() {
         "{out}"
     );
 }
+
+/// Behavioural tests of the scikit-learn pipeline (ONNX) on the Titanic rows.
+fn behaviour_plan(dir: &Path, tests: &str) -> PathBuf {
+    let plan = dir.join("tollgate.yaml");
+    let text = format!(
+        r#"version: 1
+sources:
+  passengers: {{ path: '{data}' }}
+models:
+  pipeline:
+    onnx: '{model}'
+    inputs: [Pclass, Sex, {{ Age: "COALESCE(Age, 28.0)" }}, Fare, {{ Embarked: "COALESCE(Embarked, 'S')" }}]
+    output: {{ probability_of: 1 }}
+behaviour:
+{tests}"#,
+        data = repo().join("examples/titanic/data/titanic.csv").display(),
+        model = onnx_fixture("titanic_pipeline.onnx").display(),
+    );
+    std::fs::write(&plan, text).expect("write plan");
+    plan
+}
+
+const BEHAVIOURS: &str = r#"  women-first:
+    model: pipeline
+    source: passengers
+    where: "Sex = 'male'"
+    perturb: { set: { Sex: female } }
+    expect: increase
+  name-and-ticket-do-not-matter:
+    model: pipeline
+    source: passengers
+    perturb: { typo: Name, replace: { Ticket: ["A/5 21171", "PC 17599"] } }
+    expect: unchanged
+  first-class-by-0.3:
+    model: pipeline
+    source: passengers
+    where: "Pclass = 3"
+    perturb: { set: { Pclass: 1 } }
+    expect: increase
+    min_delta: 0.3
+  age-noise:
+    model: pipeline
+    source: passengers
+    perturb: { noise: { Age: 5 } }
+    expect: unchanged
+    tolerance: 0.05
+    mostly: 0.9
+    seed: 3
+  obvious-cases:
+    model: pipeline
+    source: passengers
+    cases:
+      - { row: { Pclass: 1, Sex: female, Age: 30, Fare: 80, Embarked: C }, expect: { label: 1 } }
+      - { row: { Pclass: 3, Sex: male, Age: 40, Fare: 7.5, Embarked: S }, expect: { score: { at_most: 0.2 } } }
+      - { row: { Pclass: 3, Sex: male, Age: 40, Fare: 7.5, Embarked: S }, expect: { label: 1 } }
+"#;
+
+fn test_named<'a>(doc: &'a serde_json::Value, name: &str) -> &'a serde_json::Value {
+    doc["tests"]
+        .as_array()
+        .expect("tests")
+        .iter()
+        .find(|t| t["name"] == name)
+        .unwrap_or_else(|| panic!("{name} in {doc:#}"))
+}
+
+#[test]
+fn behaviour_tests_perturb_rows_and_report_the_worst_examples() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let plan = behaviour_plan(dir.path(), BEHAVIOURS);
+    let (code, out, err) = run(bin().arg("test").arg(&plan).args(["--format", "json"]));
+    assert_eq!(code, 1, "{out}{err}");
+    let doc: serde_json::Value = serde_json::from_str(&out).expect("json");
+
+    // Directional: every man's score rises when he is made a woman (577 men).
+    let t = test_named(&doc, "women-first");
+    assert_eq!(
+        (t["status"].as_str(), t["rows"].as_u64()),
+        (Some("passed"), Some(577))
+    );
+    assert_eq!(t["kind"], "behaviour");
+    assert_eq!(t["findings"][0]["check"], "increase");
+
+    // Invariance: the pipeline does not read Name or Ticket, so nothing moves at all.
+    let t = test_named(&doc, "name-and-ticket-do-not-matter");
+    assert_eq!(t["status"], "passed");
+    assert_eq!(t["findings"][0]["unexpected_count"], 0);
+    assert_eq!(t["findings"][0]["element_count"], 891);
+
+    // Third to first class raises the score, but not by 0.3 for 67 of the 491 passengers;
+    // the worst example comes first, with what changed and both scores.
+    let t = test_named(&doc, "first-class-by-0.3");
+    let f = &t["findings"][0];
+    assert_eq!(t["status"], "failed");
+    assert_eq!(
+        (f["element_count"].as_u64(), f["unexpected_count"].as_u64()),
+        (Some(491), Some(67))
+    );
+    let worst = &f["sample"][0];
+    assert_eq!(worst["row"], 851, "{f:#}");
+    assert_eq!(
+        worst["values"]["Pclass"],
+        serde_json::json!({ "from": 3, "to": 1 })
+    );
+    assert_eq!(worst["values"]["row"]["Name"], "Svensson, Mr. Johan");
+    let (b, a) = (
+        worst["values"]["score_before"].as_f64().expect("before"),
+        worst["values"]["score_after"].as_f64().expect("after"),
+    );
+    assert!(a > b && a - b < 0.3, "{b} -> {a}");
+    let shown = f["sample"].as_array().expect("sample");
+    assert_eq!(shown.len(), 5);
+
+    // Seeded noise: passes under `mostly`, and the same seed gives the same report.
+    assert_eq!(test_named(&doc, "age-noise")["status"], "passed");
+    let (_, again, _) = run(bin().arg("test").arg(&plan).args(["--format", "json"]));
+    assert_eq!(out, again, "perturbations are seeded");
+
+    // Minimum functionality: the third case (a poor old man expected to survive) fails.
+    let t = test_named(&doc, "obvious-cases");
+    let f = &t["findings"][0];
+    assert_eq!(
+        (f["element_count"].as_u64(), f["unexpected_count"].as_u64()),
+        (Some(3), Some(1))
+    );
+    assert_eq!(f["sample"][0]["row"], 2);
+    assert_eq!(f["sample"][0]["values"]["expected_label"], 1.0);
+}
+
+#[test]
+fn behaviour_mistakes_are_errors_that_say_what_is_wrong() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let cases = [
+        (
+            "  t:\n    model: pipeline\n    source: passengers\n    perturb: { shfit: { Fare: 1 } }\n    expect: unchanged\n",
+            "unknown perturbation `shfit`",
+        ),
+        (
+            "  t:\n    model: pipeline\n    source: passengers\n    perturb: { shift: { Sex: 1 } }\n    expect: unchanged\n",
+            "Sex",
+        ),
+        (
+            "  t:\n    model: pipeline\n    source: passengers\n    perturb: { set: { Nope: 1 } }\n    expect: unchanged\n",
+            "unknown column `Nope`",
+        ),
+        (
+            "  t:\n    model: pipeline\n    source: passengers\n    where: \"Pclass = 9\"\n    perturb: { set: { Pclass: 1 } }\n    expect: increase\n",
+            "no row of `passengers` meets `where: Pclass = 9`",
+        ),
+        (
+            "  t:\n    model: pipeline\n    source: passengers\n    where: \"Pclass = = 9\"\n    perturb: { set: { Pclass: 1 } }\n    expect: increase\n",
+            "where: Pclass = = 9",
+        ),
+        (
+            "  t:\n    model: pipeline\n    source: passengers\n    cases: [ { row: { Klass: 1 }, expect: { label: 1 } } ]\n",
+            "names column `Klass`",
+        ),
+        (
+            "  t:\n    model: pipeline\n    source: passengers\n    perturb: { set: { Sex: female } }\n",
+            "needs `perturb` with `expect`, or `cases`",
+        ),
+    ];
+    for (tests, want) in cases {
+        let plan = behaviour_plan(dir.path(), tests);
+        let (code, out, err) = run(bin().arg("test").arg(&plan));
+        assert_eq!(code, 2, "{tests}: {out}{err}");
+        assert!(
+            out.contains(want) || err.contains(want),
+            "{tests}: want {want:?} in\n{out}{err}"
+        );
+    }
+}

@@ -471,6 +471,89 @@ pub struct Plan {
     pub models: Vec<ModelDecl>,
     /// Model smoke checks by name.
     pub model_checks: Vec<ModelCheckDecl>,
+    /// Behavioural tests by name.
+    pub behaviours: Vec<BehaviourDecl>,
+}
+
+/// The perturbations `perturb:` accepts.
+pub const PERTURBATIONS: &[&str] = &[
+    "set",
+    "replace",
+    "shift",
+    "scale",
+    "noise",
+    "set_null",
+    "shuffle",
+    "swap",
+    "map",
+    "case",
+    "whitespace",
+    "typo",
+];
+
+/// What a behavioural test expects of the score.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ExpectDecl {
+    /// Invariance: |after - before| <= tolerance.
+    Unchanged {
+        /// Largest allowed change.
+        tolerance: f64,
+    },
+    /// Directional: the score rises (or falls) by more than `min_delta` (at least, when not
+    /// strict).
+    Direction {
+        /// `true` for `increase`, `false` for `decrease`.
+        up: bool,
+        /// The change required.
+        min_delta: f64,
+        /// Whether a change of exactly `min_delta` breaks the expectation.
+        strict: bool,
+    },
+}
+
+/// One minimum-functionality case: a row and what the model must answer for it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CaseDecl {
+    /// Where it is written.
+    pub pos: Pos,
+    /// Raw column values (columns left out are null).
+    pub row: serde_json::Map<String, serde_json::Value>,
+    /// The class expected (the score against the threshold), if given.
+    pub label: Option<f64>,
+    /// Bounds on the score, if given.
+    pub score: Option<(Option<f64>, Option<f64>)>,
+}
+
+/// A behavioural test (`behaviour:`): perturb rows and expect the score to hold or move, or
+/// run a table of cases.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BehaviourDecl {
+    /// Its name.
+    pub name: String,
+    /// Where it is declared.
+    pub pos: Pos,
+    /// The model.
+    pub model: String,
+    /// The source whose rows are perturbed (and whose columns the cases take).
+    pub source: String,
+    /// Only rows where this SQL condition holds.
+    pub where_sql: Option<String>,
+    /// Perturbations in order: (kind, arguments as JSON, position).
+    pub perturb: Vec<(String, serde_json::Value, Pos)>,
+    /// The expectation for perturbations.
+    pub expect: Option<ExpectDecl>,
+    /// Minimum-functionality cases.
+    pub cases: Vec<CaseDecl>,
+    /// Score threshold for `label` cases.
+    pub threshold: f64,
+    /// Share of rows (or cases) that must meet the expectation.
+    pub mostly: f64,
+    /// Seed of the random perturbations.
+    pub seed: u64,
+    /// Use at most this many rows.
+    pub rows: Option<usize>,
+    /// Severity.
+    pub severity: Severity,
 }
 
 /// How a model is run.
@@ -664,7 +747,7 @@ pub struct EvaluationDecl {
 
 /// Plan sections that later versions of tollgate will run; named so that they are reported as
 /// "not yet supported" instead of "unknown".
-const LATER_SECTIONS: &[&str] = &["drift", "pretrain", "behaviour", "diffs"];
+const LATER_SECTIONS: &[&str] = &["drift", "pretrain", "diffs"];
 
 /// Decode a plan file's text.
 pub fn parse_plan(text: &str) -> Result<Plan, Diagnostics> {
@@ -852,11 +935,19 @@ impl Decoder {
         let Some(entries) = self.map(root, "the plan") else {
             return plan;
         };
-        let allowed: Vec<&str> = ["version", "sources", "suites"]
-            .iter()
-            .chain(LATER_SECTIONS)
-            .copied()
-            .collect();
+        let allowed: Vec<&str> = [
+            "version",
+            "sources",
+            "suites",
+            "models",
+            "model_checks",
+            "evaluation",
+            "behaviour",
+        ]
+        .iter()
+        .chain(LATER_SECTIONS)
+        .copied()
+        .collect();
         let mut suites_node = None;
         for (key, value) in entries {
             match key.name.as_str() {
@@ -879,6 +970,14 @@ impl Decoder {
                     for (k, v) in items {
                         if let Some(m) = self.model(k, v) {
                             plan.models.push(m);
+                        }
+                    }
+                }
+                "behaviour" => {
+                    let Some(items) = self.map(value, "`behaviour`") else { continue };
+                    for (k, v) in items {
+                        if let Some(b) = self.behaviour(k, v) {
+                            plan.behaviours.push(b);
                         }
                     }
                 }
@@ -930,6 +1029,26 @@ impl Decoder {
                     _ => {}
                 }
                 plan.suites.push(suite);
+            }
+        }
+        for b in &plan.behaviours {
+            if !plan.models.iter().any(|x| x.name == b.model) {
+                self.err(
+                    b.pos,
+                    format!(
+                        "behaviour `{}` names model `{}`, which is not declared under `models`",
+                        b.name, b.model
+                    ),
+                );
+            }
+            if !plan.sources.iter().any(|x| x.name == b.source) {
+                self.err(
+                    b.pos,
+                    format!(
+                        "behaviour `{}` names source `{}`, which is not declared under `sources`",
+                        b.name, b.source
+                    ),
+                );
             }
         }
         for m in &plan.model_checks {
@@ -1251,6 +1370,218 @@ impl Decoder {
             max_in_flight,
             retries,
         })
+    }
+
+    fn behaviour(&mut self, key: &Key, node: &Node) -> Option<BehaviourDecl> {
+        let what = format!("behaviour `{}`", key.name);
+        let entries = self.map(node, &what)?;
+        const KEYS: &[&str] = &[
+            "model",
+            "source",
+            "where",
+            "perturb",
+            "expect",
+            "tolerance",
+            "min_delta",
+            "strict",
+            "cases",
+            "threshold",
+            "mostly",
+            "seed",
+            "rows",
+            "severity",
+        ];
+        let mut d = BehaviourDecl {
+            name: key.name.clone(),
+            pos: key.pos,
+            model: String::new(),
+            source: String::new(),
+            where_sql: None,
+            perturb: Vec::new(),
+            expect: None,
+            cases: Vec::new(),
+            threshold: 0.5,
+            mostly: 1.0,
+            seed: 0,
+            rows: None,
+            severity: Severity::Error,
+        };
+        let (mut expect, mut tolerance, mut min_delta, mut strict) = (None, None, None, None);
+        let mut expect_pos = key.pos;
+        for (k, v) in entries {
+            match k.name.as_str() {
+                "model" => d.model = self.string(v, "`model`").unwrap_or_default(),
+                "source" => d.source = self.string(v, "`source`").unwrap_or_default(),
+                "where" => d.where_sql = self.string(v, "`where` (a SQL condition)"),
+                "perturb" => {
+                    let Some(items) = self.map(v, "`perturb`") else {
+                        continue;
+                    };
+                    for (pk, pv) in items {
+                        if PERTURBATIONS.contains(&pk.name.as_str()) {
+                            d.perturb.push((pk.name.clone(), node_to_json(pv), pk.pos));
+                        } else {
+                            let mut diag = Diagnostic::new(
+                                pk.pos,
+                                format!("unknown perturbation `{}`", pk.name),
+                            );
+                            diag = match suggest(&pk.name, PERTURBATIONS.iter().copied()) {
+                                Some(s) => diag.with_help(format!("did you mean `{s}`?")),
+                                None => diag.with_help(format!(
+                                    "perturbations: {}",
+                                    PERTURBATIONS.join(", ")
+                                )),
+                            };
+                            self.diags.push(diag);
+                        }
+                    }
+                }
+                "expect" => {
+                    expect_pos = v.pos;
+                    match self.string(v, "`expect`").as_deref() {
+                        Some(e @ ("unchanged" | "increase" | "decrease")) => {
+                            expect = Some(e.to_string())
+                        }
+                        Some(e) => self.err(
+                            v.pos,
+                            format!("`expect` is `unchanged`, `increase` or `decrease`, not `{e}`"),
+                        ),
+                        None => {}
+                    }
+                }
+                "tolerance" => tolerance = self.number(v, "`tolerance`"),
+                "min_delta" => min_delta = self.number(v, "`min_delta`"),
+                "strict" => strict = self.boolean(v, "`strict`"),
+                "threshold" => d.threshold = self.fraction(v, "`threshold`").unwrap_or(0.5),
+                "mostly" => d.mostly = self.fraction(v, "`mostly`").unwrap_or(1.0),
+                "seed" => match v.kind {
+                    NodeKind::Int(n) if n >= 0 => d.seed = n as u64,
+                    _ => self.err(v.pos, "`seed` must be a non-negative integer"),
+                },
+                "rows" => match v.kind {
+                    NodeKind::Int(n) if n >= 1 => d.rows = Some(n as usize),
+                    _ => self.err(v.pos, "`rows` must be a positive integer"),
+                },
+                "severity" => d.severity = self.severity(v).unwrap_or(Severity::Error),
+                "cases" => {
+                    let NodeKind::Seq(items) = &v.kind else {
+                        self.err(
+                            v.pos,
+                            "`cases` is a list of `{ row: {...}, expect: { label: 1 } }`",
+                        );
+                        continue;
+                    };
+                    for item in items {
+                        if let Some(c) = self.case(item) {
+                            d.cases.push(c);
+                        }
+                    }
+                }
+                _ => self.unknown_key(k, KEYS, &what),
+            }
+        }
+        match expect.as_deref() {
+            Some("unchanged") => {
+                d.expect = Some(ExpectDecl::Unchanged {
+                    tolerance: tolerance.unwrap_or(1e-6),
+                })
+            }
+            Some(dir) => {
+                d.expect = Some(ExpectDecl::Direction {
+                    up: dir == "increase",
+                    min_delta: min_delta.unwrap_or(0.0),
+                    strict: strict.unwrap_or(true),
+                })
+            }
+            None => {}
+        }
+        if d.perturb.is_empty() == d.expect.is_some() && d.cases.is_empty() {
+            self.err(
+                if d.expect.is_some() {
+                    expect_pos
+                } else {
+                    key.pos
+                },
+                format!("{what} needs `perturb` with `expect`, or `cases`"),
+            );
+        }
+        if !d.cases.is_empty() && !d.perturb.is_empty() {
+            self.err(
+                key.pos,
+                format!("{what} has both `perturb` and `cases`; write two tests"),
+            );
+        }
+        if d.model.is_empty() {
+            self.err(key.pos, format!("{what} needs a `model`"));
+        }
+        if d.source.is_empty() {
+            self.err(key.pos, format!("{what} needs a `source`"));
+        }
+        Some(d)
+    }
+
+    fn case(&mut self, node: &Node) -> Option<CaseDecl> {
+        let entries = self.map(node, "a case")?;
+        let mut c = CaseDecl {
+            pos: node.pos,
+            row: serde_json::Map::new(),
+            label: None,
+            score: None,
+        };
+        for (k, v) in entries {
+            match k.name.as_str() {
+                "row" => match node_to_json(v) {
+                    serde_json::Value::Object(m) => c.row = m,
+                    _ => self.err(v.pos, "`row` is a map of column to value"),
+                },
+                "expect" => {
+                    let Some(e) = self.map(v, "`expect`") else {
+                        continue;
+                    };
+                    for (ek, ev) in e {
+                        match ek.name.as_str() {
+                            "label" => c.label = self.number(ev, "`label`"),
+                            "score" => {
+                                let (lo, hi) = self.bounds(ev, "`score`");
+                                c.score = Some((lo, hi));
+                            }
+                            _ => self.unknown_key(ek, &["label", "score"], "a case's `expect`"),
+                        }
+                    }
+                }
+                _ => self.unknown_key(k, &["row", "expect"], "a case"),
+            }
+        }
+        if c.label.is_none() && c.score.is_none() {
+            self.err(
+                node.pos,
+                "a case needs `expect: { label: ... }` or `expect: { score: { at_least: ... } }`",
+            );
+        }
+        Some(c)
+    }
+
+    /// `{ at_least: a, at_most: b }` or `{ between: [a, b] }`.
+    fn bounds(&mut self, node: &Node, what: &str) -> (Option<f64>, Option<f64>) {
+        let Some(entries) = self.map(node, what) else {
+            return (None, None);
+        };
+        let (mut lo, mut hi) = (None, None);
+        for (k, v) in entries {
+            match k.name.as_str() {
+                "at_least" => lo = self.number(v, "`at_least`"),
+                "at_most" => hi = self.number(v, "`at_most`"),
+                "between" => match &v.kind {
+                    NodeKind::Seq(xs) if xs.len() == 2 => {
+                        lo = self.number(&xs[0], "`between`");
+                        hi = self.number(&xs[1], "`between`");
+                    }
+                    _ => self.err(v.pos, "`between` is `[low, high]`"),
+                },
+                _ => self.unknown_key(k, &["at_least", "at_most", "between"], what),
+            }
+        }
+        (lo, hi)
     }
 
     fn model_check(&mut self, key: &Key, node: &Node) -> Option<ModelCheckDecl> {

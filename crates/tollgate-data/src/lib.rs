@@ -11,6 +11,7 @@ pub mod error;
 pub mod jsonschema;
 pub mod kl;
 pub mod metric;
+pub mod perturb;
 pub mod run;
 pub mod source;
 pub mod sql;

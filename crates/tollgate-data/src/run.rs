@@ -695,50 +695,128 @@ impl Engine {
         exprs: &[(String, String)],
         limit: Option<usize>,
     ) -> Result<Vec<ColumnData>> {
-        use datafusion::arrow::datatypes::DataType;
         let prepared = self.prepare(decl, base, &[]).await?;
-        let df = prepared.ordered.table("t").await.map_err(internal)?;
-        for (name, sql) in exprs {
-            if let Err(e) = df.parse_sql_expr(sql) {
-                return Err(DataError::Plan(format!(
-                    "input `{name}` = `{sql}`: {}",
-                    engine_message(&e)
-                )));
-            }
-        }
-        let select: Vec<String> = exprs
-            .iter()
-            .map(|(n, sql)| format!("({sql}\n) AS {}", ident(n)))
-            .collect();
-        let mut q = format!("SELECT {} FROM t", select.join(", "));
+        exprs_in(&prepared.ordered, exprs, limit).await
+    }
+
+    /// Every column of a source's rows, in file order, at most `limit` rows, as one batch
+    /// (the rows behavioural tests perturb).
+    pub async fn read_rows(
+        &self,
+        decl: &SourceDecl,
+        base: &Path,
+        limit: Option<usize>,
+    ) -> Result<RecordBatch> {
+        let prepared = self.prepare(decl, base, &[]).await?;
+        let mut q = "SELECT * FROM t".to_string();
         if let Some(n) = limit {
             q.push_str(&format!(" LIMIT {n}"));
         }
         let batches = collect(&prepared.ordered, &q).await?;
-        let schema = match batches.first() {
-            Some(b) => b.schema(),
-            None => return Ok(exprs.iter().map(|_| ColumnData::Num(Vec::new())).collect()),
-        };
-        let mut out: Vec<ColumnData> = schema
-            .fields()
-            .iter()
-            .map(|f| {
-                if f.data_type().is_numeric()
-                    || matches!(f.data_type(), DataType::Boolean | DataType::Null)
-                {
-                    ColumnData::Num(Vec::new())
-                } else {
-                    ColumnData::Text(Vec::new())
-                }
-            })
-            .collect();
+        let schema = batches
+            .first()
+            .map(|b| b.schema())
+            .unwrap_or_else(|| prepared.schema.clone());
+        datafusion::arrow::compute::concat_batches(&schema, &batches)
+            .map_err(|e| DataError::Plan(e.to_string()))
+    }
+
+    /// A one-partition context over rows held in memory, as table `t`.
+    fn memory(&self, rows: RecordBatch) -> Result<SessionContext> {
+        let ctx = self.context(Some(1));
+        let table = datafusion::datasource::MemTable::try_new(rows.schema(), vec![vec![rows]])
+            .map_err(internal)?;
+        ctx.register_table("t", std::sync::Arc::new(table))
+            .map_err(internal)?;
+        Ok(ctx)
+    }
+
+    /// Evaluate SQL expressions over rows held in memory (as `read_exprs` does over a source).
+    pub async fn exprs_over(
+        &self,
+        rows: RecordBatch,
+        exprs: &[(String, String)],
+    ) -> Result<Vec<ColumnData>> {
+        let ctx = self.memory(rows)?;
+        exprs_in(&ctx, exprs, None).await
+    }
+
+    /// Which rows held in memory meet a SQL condition (null counts as not met).
+    pub async fn mask_over(&self, rows: RecordBatch, condition: &str) -> Result<Vec<bool>> {
+        let ctx = self.memory(rows)?;
+        let df = ctx.table("t").await.map_err(internal)?;
+        if let Err(e) = df.parse_sql_expr(condition) {
+            return Err(DataError::Plan(format!(
+                "`where: {condition}`: {}",
+                engine_message(&e)
+            )));
+        }
+        let q = format!("SELECT COALESCE(CAST(({condition}\n) AS BOOLEAN), false) AS m FROM t");
+        let batches = collect(&ctx, &q).await?;
+        let mut out = Vec::new();
         for b in &batches {
-            for (data, col) in out.iter_mut().zip(b.columns()) {
-                append(data, col)?;
-            }
+            let col = b
+                .column(0)
+                .as_any()
+                .downcast_ref::<datafusion::arrow::array::BooleanArray>()
+                .ok_or_else(|| {
+                    DataError::Plan(format!("`where: {condition}` is not a condition"))
+                })?;
+            out.extend(col.iter().map(|v| v.unwrap_or(false)));
         }
         Ok(out)
     }
+}
+
+/// SQL expressions over table `t` of a context, in row order; numbers as numbers, the rest as
+/// text.
+async fn exprs_in(
+    ctx: &SessionContext,
+    exprs: &[(String, String)],
+    limit: Option<usize>,
+) -> Result<Vec<ColumnData>> {
+    use datafusion::arrow::datatypes::DataType;
+    let df = ctx.table("t").await.map_err(internal)?;
+    for (name, sql) in exprs {
+        if let Err(e) = df.parse_sql_expr(sql) {
+            return Err(DataError::Plan(format!(
+                "input `{name}` = `{sql}`: {}",
+                engine_message(&e)
+            )));
+        }
+    }
+    let select: Vec<String> = exprs
+        .iter()
+        .map(|(n, sql)| format!("({sql}\n) AS {}", ident(n)))
+        .collect();
+    let mut q = format!("SELECT {} FROM t", select.join(", "));
+    if let Some(n) = limit {
+        q.push_str(&format!(" LIMIT {n}"));
+    }
+    let batches = collect(ctx, &q).await?;
+    let schema = match batches.first() {
+        Some(b) => b.schema(),
+        None => return Ok(exprs.iter().map(|_| ColumnData::Num(Vec::new())).collect()),
+    };
+    let mut out: Vec<ColumnData> = schema
+        .fields()
+        .iter()
+        .map(|f| {
+            if f.data_type().is_numeric()
+                || matches!(f.data_type(), DataType::Boolean | DataType::Null)
+            {
+                ColumnData::Num(Vec::new())
+            } else {
+                ColumnData::Text(Vec::new())
+            }
+        })
+        .collect();
+    for b in &batches {
+        for (data, col) in out.iter_mut().zip(b.columns()) {
+            append(data, col)?;
+        }
+    }
+    Ok(out)
 }
 
 /// Append the values of an engine column to a `ColumnData` (numbers as f64, text as String).

@@ -16,6 +16,8 @@
 
 use std::path::Path;
 
+pub mod behaviour;
+
 pub use tollgate_core as core;
 use tollgate_core::plan::{
     EvaluationDecl, ModelCheckDecl, ModelCheckSpec, ModelDecl, OutputDecl, PredictionsDecl,
@@ -63,6 +65,13 @@ pub async fn run_plan(
         .filter(|m| filter.is_none_or(|f| m.name.contains(f)))
     {
         results.push(run_model_checks(engine, plan, m, base).await);
+    }
+    for b in plan
+        .behaviours
+        .iter()
+        .filter(|b| filter.is_none_or(|f| b.name.contains(f)))
+    {
+        results.push(behaviour::run_behaviour(engine, plan, b, base).await);
     }
     for e in plan
         .evaluations
