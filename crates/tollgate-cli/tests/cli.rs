@@ -1141,3 +1141,133 @@ fn behaviour_mistakes_are_errors_that_say_what_is_wrong() {
         );
     }
 }
+
+/// The Titanic example's pre-train checks: they run its training script (Python with
+/// scikit-learn and skl2onnx, which `.ci/run` installs).
+#[test]
+fn the_titanic_training_code_passes_its_pretrain_checks() {
+    let plan = repo().join("examples/titanic/pretrain.yaml");
+    let (code, out, err) = run(bin().arg("test").arg(&plan).args(["--format", "json"]));
+    assert_eq!(code, 0, "{out}{err}");
+    let doc: serde_json::Value = serde_json::from_str(&out).expect("json");
+    let t = &doc["tests"][0];
+    assert_eq!(t["kind"], "pretrain");
+    let checks: Vec<&str> = t["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .map(|f| f["check"].as_str().expect("check"))
+        .collect();
+    assert_eq!(
+        checks,
+        [
+            "output_shape",
+            "probabilities_valid",
+            "overfits_tiny_sample",
+            "capacity_monotone",
+            "deterministic_with_seed",
+            "no_train_test_leakage",
+            "training_time",
+            "metrics"
+        ]
+    );
+    let capacity = &t["findings"][3]["observed"];
+    assert_eq!(capacity["accuracy"].as_array().map(Vec::len), Some(9));
+    assert_eq!(t["findings"][5]["element_count"], 179);
+}
+
+fn pretrain_plan(dir: &Path, command: &str, test: &str, checks: &str) -> PathBuf {
+    let titanic = repo().join("examples/titanic");
+    let plan = dir.join("pretrain.yaml");
+    let text = format!(
+        r#"version: 1
+sources:
+  train: {{ path: '{train}' }}
+  test: {{ path: '{test_path}' }}
+models:
+  m:
+    onnx: '{model}'
+    inputs: [Pclass, SibSp]
+    output: {{ probability_of: 1 }}
+pretrain:
+  p:
+    model: m
+    source: train
+    test: {test}
+    label: Survived
+    train: {{ command: {command}, params: {{ depth: 3 }} }}
+    checks: {checks}
+"#,
+        train = titanic.join("data/train.csv").display(),
+        test_path = titanic.join("data/test.csv").display(),
+        model = titanic.join("models/tree.onnx").display(),
+    );
+    std::fs::write(&plan, text).expect("write plan");
+    plan
+}
+
+#[test]
+fn leakage_between_splits_is_found_and_named() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    // The training rows as their own held-out rows: every row leaks, unless the check is
+    // blinded by an id column (the article's version of the test).
+    let plan = pretrain_plan(
+        dir.path(),
+        "[sh, -c, 'exit 1']",
+        "train",
+        "[{ no_train_test_leakage: { ignore: [PassengerId] } }]",
+    );
+    let (code, out, err) = run(bin().arg("test").arg(&plan).args(["--format", "json"]));
+    assert_eq!(code, 1, "{out}{err}");
+    let doc: serde_json::Value = serde_json::from_str(&out).expect("json");
+    let f = &doc["tests"][0]["findings"][0];
+    assert_eq!(f["status"], "failed");
+    assert_eq!(f["unexpected_count"], 712);
+    assert_eq!(f["sample"][0]["values"]["training_row"], 0);
+
+    let plan = pretrain_plan(
+        dir.path(),
+        "[sh, -c, 'exit 1']",
+        "test",
+        "[{ no_train_test_leakage: { key: [Name, Ticket] } }]",
+    );
+    let (code, out, err) = run(bin().arg("test").arg(&plan));
+    assert_eq!(code, 0, "{out}{err}");
+}
+
+#[test]
+fn a_failing_training_command_is_an_error_with_its_stderr() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let plan = pretrain_plan(
+        dir.path(),
+        "[sh, -c, 'echo \"CUDA out of memory\" >&2; exit 3', '{data}', '{param.depth}']",
+        "test",
+        "[output_shape, deterministic_with_seed]",
+    );
+    let (code, out, err) = run(bin().arg("test").arg(&plan));
+    assert_eq!(code, 2, "{out}{err}");
+    assert!(
+        out.contains("CUDA out of memory") && out.contains("exit status: 3"),
+        "{out}"
+    );
+
+    // A command that succeeds without writing the model.
+    let plan = pretrain_plan(dir.path(), "[sh, -c, 'true']", "test", "[output_shape]");
+    let (code, out, _) = run(bin().arg("test").arg(&plan));
+    assert_eq!(code, 2, "{out}");
+    assert!(out.contains("wrote no model"), "{out}");
+
+    // A parameter the template uses but the plan does not give.
+    let plan = pretrain_plan(
+        dir.path(),
+        "[sh, -c, 'true', '{param.width}']",
+        "test",
+        "[output_shape]",
+    );
+    let (code, _, err) = run(bin().arg("test").arg(&plan));
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("uses `{param.width}` but `train.params` gives no `width`"),
+        "{err}"
+    );
+}

@@ -473,6 +473,97 @@ pub struct Plan {
     pub model_checks: Vec<ModelCheckDecl>,
     /// Behavioural tests by name.
     pub behaviours: Vec<BehaviourDecl>,
+    /// Pre-train checks by name.
+    pub pretrains: Vec<PretrainDecl>,
+}
+
+/// One pre-train check as written.
+#[derive(Debug, Clone, PartialEq)]
+pub enum PretrainCheckDecl {
+    /// `output_shape`, `probabilities_valid`, `deterministic_with_seed`.
+    Named(String),
+    /// `overfits_tiny_sample: { rows }`.
+    Overfit {
+        /// Rows in the tiny sample.
+        rows: usize,
+    },
+    /// `capacity_monotone: { param, values, metrics, on, tolerance }`.
+    Capacity {
+        /// The hyperparameter.
+        param: String,
+        /// Its values, growing.
+        values: Vec<f64>,
+        /// Metrics watched.
+        metrics: Vec<String>,
+        /// On the held-out source.
+        on_test: bool,
+        /// Largest allowed fall.
+        tolerance: f64,
+    },
+    /// `no_train_test_leakage: { key, ignore }`.
+    Leakage {
+        /// Columns that identify a row (empty: all columns but `ignore`).
+        key: Vec<String>,
+        /// Columns left out of the comparison.
+        ignore: Vec<String>,
+    },
+    /// `training_time: { runs, p95_s }`.
+    TrainingTime {
+        /// Trainings timed.
+        runs: usize,
+        /// Budget on the 95th percentile, seconds.
+        p95_s: Option<f64>,
+    },
+    /// `metrics: { on, NAME: { at_least, at_most } }`.
+    Metrics {
+        /// (metric, at least, at most).
+        bounds: Vec<(String, Option<f64>, Option<f64>)>,
+        /// On the held-out source.
+        on_test: bool,
+    },
+}
+
+/// Names of the pre-train checks.
+pub const PRETRAIN_CHECKS: &[&str] = &[
+    "output_shape",
+    "probabilities_valid",
+    "overfits_tiny_sample",
+    "capacity_monotone",
+    "deterministic_with_seed",
+    "no_train_test_leakage",
+    "training_time",
+    "metrics",
+];
+
+/// Pre-train checks of training code (`pretrain:`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct PretrainDecl {
+    /// Its name.
+    pub name: String,
+    /// Where it is declared.
+    pub pos: Pos,
+    /// The declared ONNX model whose inputs and output the trained file takes.
+    pub model: String,
+    /// Training rows.
+    pub source: String,
+    /// Held-out rows.
+    pub test: Option<String>,
+    /// The label column.
+    pub label: String,
+    /// The training command, with `{data}`, `{model}`, `{seed}` and `{param.NAME}`.
+    pub command: Vec<String>,
+    /// Hyperparameters (`{param.NAME}`).
+    pub params: Vec<(String, f64)>,
+    /// The seed.
+    pub seed: u64,
+    /// Longest time one training may take, seconds.
+    pub timeout_s: f64,
+    /// Rows the shape checks train on.
+    pub small_rows: usize,
+    /// The checks, in order.
+    pub checks: Vec<PretrainCheckDecl>,
+    /// Severity.
+    pub severity: Severity,
 }
 
 /// The perturbations `perturb:` accepts.
@@ -747,7 +838,7 @@ pub struct EvaluationDecl {
 
 /// Plan sections that later versions of tollgate will run; named so that they are reported as
 /// "not yet supported" instead of "unknown".
-const LATER_SECTIONS: &[&str] = &["drift", "pretrain", "diffs"];
+const LATER_SECTIONS: &[&str] = &["drift", "diffs"];
 
 /// Decode a plan file's text.
 pub fn parse_plan(text: &str) -> Result<Plan, Diagnostics> {
@@ -943,6 +1034,7 @@ impl Decoder {
             "model_checks",
             "evaluation",
             "behaviour",
+            "pretrain",
         ]
         .iter()
         .chain(LATER_SECTIONS)
@@ -970,6 +1062,14 @@ impl Decoder {
                     for (k, v) in items {
                         if let Some(m) = self.model(k, v) {
                             plan.models.push(m);
+                        }
+                    }
+                }
+                "pretrain" => {
+                    let Some(items) = self.map(value, "`pretrain`") else { continue };
+                    for (k, v) in items {
+                        if let Some(p) = self.pretrain(k, v) {
+                            plan.pretrains.push(p);
                         }
                     }
                 }
@@ -1029,6 +1129,36 @@ impl Decoder {
                     _ => {}
                 }
                 plan.suites.push(suite);
+            }
+        }
+        for p in &plan.pretrains {
+            match plan.models.iter().find(|x| x.name == p.model) {
+                None => self.err(
+                    p.pos,
+                    format!(
+                        "pretrain `{}` names model `{}`, which is not declared under `models`",
+                        p.name, p.model
+                    ),
+                ),
+                Some(m) if !matches!(m.runner, RunnerDecl::Onnx { .. }) => self.err(
+                    p.pos,
+                    format!(
+                        "pretrain `{}`: model `{}` must be an `onnx` model (training writes the file)",
+                        p.name, p.model
+                    ),
+                ),
+                Some(_) => {}
+            }
+            for src in std::iter::once(&p.source).chain(p.test.iter()) {
+                if !plan.sources.iter().any(|x| &x.name == src) {
+                    self.err(
+                        p.pos,
+                        format!(
+                            "pretrain `{}` names source `{src}`, which is not declared under `sources`",
+                            p.name
+                        ),
+                    );
+                }
             }
         }
         for b in &plan.behaviours {
@@ -1370,6 +1500,325 @@ impl Decoder {
             max_in_flight,
             retries,
         })
+    }
+
+    fn pretrain(&mut self, key: &Key, node: &Node) -> Option<PretrainDecl> {
+        let what = format!("pretrain `{}`", key.name);
+        let entries = self.map(node, &what)?;
+        const KEYS: &[&str] = &[
+            "model",
+            "source",
+            "test",
+            "label",
+            "train",
+            "small_rows",
+            "checks",
+            "severity",
+        ];
+        let mut d = PretrainDecl {
+            name: key.name.clone(),
+            pos: key.pos,
+            model: String::new(),
+            source: String::new(),
+            test: None,
+            label: String::new(),
+            command: Vec::new(),
+            params: Vec::new(),
+            seed: 0,
+            timeout_s: 600.0,
+            small_rows: 20,
+            checks: Vec::new(),
+            severity: Severity::Error,
+        };
+        let mut command_pos = key.pos;
+        for (k, v) in entries {
+            match k.name.as_str() {
+                "model" => d.model = self.string(v, "`model`").unwrap_or_default(),
+                "source" => d.source = self.string(v, "`source`").unwrap_or_default(),
+                "test" => d.test = self.string(v, "`test`"),
+                "label" => d.label = self.string(v, "`label`").unwrap_or_default(),
+                "severity" => d.severity = self.severity(v).unwrap_or(Severity::Error),
+                "small_rows" => match v.kind {
+                    NodeKind::Int(n) if n >= 2 => d.small_rows = n as usize,
+                    _ => self.err(v.pos, "`small_rows` must be an integer of at least 2"),
+                },
+                "train" => {
+                    let Some(t) = self.map(v, "`train`") else {
+                        continue;
+                    };
+                    for (tk, tv) in t {
+                        match tk.name.as_str() {
+                            "command" => {
+                                command_pos = tv.pos;
+                                d.command = self.strings(tv, "`command`").unwrap_or_default();
+                            }
+                            "params" => {
+                                let Some(ps) = self.map(tv, "`params`") else {
+                                    continue;
+                                };
+                                for (pk, pv) in ps {
+                                    if let Some(x) = self.number(pv, "a parameter") {
+                                        d.params.push((pk.name.clone(), x));
+                                    }
+                                }
+                            }
+                            "seed" => match tv.kind {
+                                NodeKind::Int(n) if n >= 0 => d.seed = n as u64,
+                                _ => self.err(tv.pos, "`seed` must be a non-negative integer"),
+                            },
+                            "timeout_s" => match self.number(tv, "`timeout_s`") {
+                                Some(t) if t > 0.0 && t <= 86_400.0 => d.timeout_s = t,
+                                Some(_) => self.err(
+                                    tv.pos,
+                                    "`timeout_s` must be a number of seconds between 0 and 86400",
+                                ),
+                                None => {}
+                            },
+                            _ => self.unknown_key(
+                                tk,
+                                &["command", "params", "seed", "timeout_s"],
+                                "`train`",
+                            ),
+                        }
+                    }
+                }
+                "checks" => {
+                    let NodeKind::Seq(items) = &v.kind else {
+                        self.err(v.pos, "`checks` is a list");
+                        continue;
+                    };
+                    for item in items {
+                        if let Some(c) = self.pretrain_check(item) {
+                            d.checks.push(c);
+                        }
+                    }
+                }
+                _ => self.unknown_key(k, KEYS, &what),
+            }
+        }
+        for (field, empty) in [
+            ("model", d.model.is_empty()),
+            ("source", d.source.is_empty()),
+            ("label", d.label.is_empty()),
+        ] {
+            if empty {
+                self.err(key.pos, format!("{what} needs `{field}`"));
+            }
+        }
+        if d.command.is_empty() {
+            self.err(
+                key.pos,
+                format!("{what} needs `train: {{ command: [...] }}`"),
+            );
+        }
+        let needs_test = d.checks.iter().any(|c| match c {
+            PretrainCheckDecl::Capacity { on_test, .. }
+            | PretrainCheckDecl::Metrics { on_test, .. } => *on_test,
+            PretrainCheckDecl::Leakage { .. } => true,
+            _ => false,
+        });
+        if needs_test && d.test.is_none() {
+            self.err(
+                key.pos,
+                format!("{what}: a check on held-out rows needs `test: SOURCE`"),
+            );
+        }
+        // Every `{param.NAME}` needs a value.
+        for arg in &d.command {
+            let mut rest = arg.as_str();
+            while let Some(i) = rest.find("{param.") {
+                let after = &rest[i + 7..];
+                let Some(end) = after.find('}') else { break };
+                let name = &after[..end];
+                if !d.params.iter().any(|(p, _)| p == name) {
+                    self.err(
+                        command_pos,
+                        format!("the command uses `{{param.{name}}}` but `train.params` gives no `{name}`"),
+                    );
+                }
+                rest = &after[end..];
+            }
+        }
+        Some(d)
+    }
+
+    fn pretrain_check(&mut self, item: &Node) -> Option<PretrainCheckDecl> {
+        match &item.kind {
+            NodeKind::Str(n) => match n.as_str() {
+                "output_shape" | "probabilities_valid" | "deterministic_with_seed" => {
+                    Some(PretrainCheckDecl::Named(n.clone()))
+                }
+                "no_train_test_leakage" => Some(PretrainCheckDecl::Leakage {
+                    key: Vec::new(),
+                    ignore: Vec::new(),
+                }),
+                "overfits_tiny_sample" => Some(PretrainCheckDecl::Overfit { rows: 10 }),
+                "training_time" => Some(PretrainCheckDecl::TrainingTime {
+                    runs: 5,
+                    p95_s: None,
+                }),
+                "capacity_monotone" | "metrics" => {
+                    self.err(
+                        item.pos,
+                        format!("`{n}` needs its parameters: `{{ {n}: {{ ... }} }}`"),
+                    );
+                    None
+                }
+                _ => {
+                    self.unknown_pretrain_check(n, item.pos);
+                    None
+                }
+            },
+            NodeKind::Map(m) if m.len() == 1 => {
+                let (k, v) = (&m[0].0, &m[0].1);
+                let args = self.map(v, &format!("`{}`", k.name))?;
+                let mut on_test = false;
+                match k.name.as_str() {
+                    "overfits_tiny_sample" => {
+                        let mut rows = 10;
+                        for (ak, av) in args {
+                            match (ak.name.as_str(), &av.kind) {
+                                ("rows", NodeKind::Int(n)) if *n >= 2 => rows = *n as usize,
+                                ("rows", _) => {
+                                    self.err(av.pos, "`rows` must be an integer of at least 2")
+                                }
+                                _ => self.unknown_key(ak, &["rows"], "`overfits_tiny_sample`"),
+                            }
+                        }
+                        Some(PretrainCheckDecl::Overfit { rows })
+                    }
+                    "capacity_monotone" => {
+                        let (mut param, mut values, mut metrics, mut tolerance) =
+                            (String::new(), Vec::new(), vec!["accuracy".to_string()], 0.0);
+                        for (ak, av) in args {
+                            match ak.name.as_str() {
+                                "param" => param = self.string(av, "`param`").unwrap_or_default(),
+                                "values" => match &av.kind {
+                                    NodeKind::Seq(xs) => {
+                                        values = xs
+                                            .iter()
+                                            .filter_map(|x| self.number(x, "a value"))
+                                            .collect()
+                                    }
+                                    _ => self.err(av.pos, "`values` is a list of numbers"),
+                                },
+                                "metrics" => {
+                                    metrics = self.strings(av, "`metrics`").unwrap_or_default()
+                                }
+                                "on" => on_test = self.on_split(av),
+                                "tolerance" => {
+                                    tolerance = self.number(av, "`tolerance`").unwrap_or(0.0)
+                                }
+                                _ => self.unknown_key(
+                                    ak,
+                                    &["param", "values", "metrics", "on", "tolerance"],
+                                    "`capacity_monotone`",
+                                ),
+                            }
+                        }
+                        if param.is_empty() || values.len() < 2 {
+                            self.err(
+                                v.pos,
+                                "`capacity_monotone` needs `param` and at least two `values`",
+                            );
+                        }
+                        for m in &metrics {
+                            if !crate::catalog::METRICS.contains(&m.as_str()) {
+                                self.err(v.pos, format!("unknown metric `{m}`"));
+                            }
+                        }
+                        Some(PretrainCheckDecl::Capacity {
+                            param,
+                            values,
+                            metrics,
+                            on_test,
+                            tolerance,
+                        })
+                    }
+                    "no_train_test_leakage" => {
+                        let (mut key, mut ignore) = (Vec::new(), Vec::new());
+                        for (ak, av) in args {
+                            match ak.name.as_str() {
+                                "key" => key = self.strings(av, "`key`").unwrap_or_default(),
+                                "ignore" => {
+                                    ignore = self.strings(av, "`ignore`").unwrap_or_default()
+                                }
+                                _ => self.unknown_key(
+                                    ak,
+                                    &["key", "ignore"],
+                                    "`no_train_test_leakage`",
+                                ),
+                            }
+                        }
+                        Some(PretrainCheckDecl::Leakage { key, ignore })
+                    }
+                    "training_time" => {
+                        let (mut runs, mut p95_s) = (5, None);
+                        for (ak, av) in args {
+                            match (ak.name.as_str(), &av.kind) {
+                                ("runs", NodeKind::Int(n)) if (1..=1000).contains(n) => {
+                                    runs = *n as usize
+                                }
+                                ("runs", _) => {
+                                    self.err(av.pos, "`runs` must be an integer from 1 to 1000")
+                                }
+                                ("p95_s", _) => p95_s = self.number(av, "`p95_s`"),
+                                _ => self.unknown_key(ak, &["runs", "p95_s"], "`training_time`"),
+                            }
+                        }
+                        Some(PretrainCheckDecl::TrainingTime { runs, p95_s })
+                    }
+                    "metrics" => {
+                        let mut bounds = Vec::new();
+                        for (ak, av) in args {
+                            if ak.name == "on" {
+                                on_test = self.on_split(av);
+                                continue;
+                            }
+                            if !crate::catalog::METRICS.contains(&ak.name.as_str()) {
+                                self.err(ak.pos, format!("unknown metric `{}`", ak.name));
+                                continue;
+                            }
+                            let (lo, hi) = self.bounds(av, &format!("`{}`", ak.name));
+                            bounds.push((ak.name.clone(), lo, hi));
+                        }
+                        Some(PretrainCheckDecl::Metrics { bounds, on_test })
+                    }
+                    other => {
+                        self.unknown_pretrain_check(other, k.pos);
+                        None
+                    }
+                }
+            }
+            _ => {
+                self.err(
+                    item.pos,
+                    "a pre-train check is a name or `{ name: { ... } }`",
+                );
+                None
+            }
+        }
+    }
+
+    fn unknown_pretrain_check(&mut self, name: &str, pos: Pos) {
+        let mut diag = Diagnostic::new(pos, format!("unknown pre-train check `{name}`"));
+        diag = match suggest(name, PRETRAIN_CHECKS.iter().copied()) {
+            Some(s) => diag.with_help(format!("did you mean `{s}`?")),
+            None => diag.with_help(format!("pre-train checks: {}", PRETRAIN_CHECKS.join(", "))),
+        };
+        self.diags.push(diag);
+    }
+
+    /// `on: train | test`; true for test.
+    fn on_split(&mut self, node: &Node) -> bool {
+        match self.string(node, "`on`").as_deref() {
+            Some("train") => false,
+            Some("test") => true,
+            _ => {
+                self.err(node.pos, "`on` is `train` or `test`");
+                false
+            }
+        }
     }
 
     fn behaviour(&mut self, key: &Key, node: &Node) -> Option<BehaviourDecl> {

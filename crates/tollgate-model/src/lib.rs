@@ -10,6 +10,7 @@ pub mod http;
 pub mod metrics;
 pub mod onnx;
 pub mod onnx_proto;
+pub mod pretrain;
 pub mod runner;
 
 /// The classes and the confusion matrix (rows: true class, columns: predicted class).

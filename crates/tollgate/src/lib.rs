@@ -17,6 +17,7 @@
 use std::path::Path;
 
 pub mod behaviour;
+pub mod pretrain;
 
 pub use tollgate_core as core;
 use tollgate_core::plan::{
@@ -65,6 +66,13 @@ pub async fn run_plan(
         .filter(|m| filter.is_none_or(|f| m.name.contains(f)))
     {
         results.push(run_model_checks(engine, plan, m, base).await);
+    }
+    for p in plan
+        .pretrains
+        .iter()
+        .filter(|p| filter.is_none_or(|f| p.name.contains(f)))
+    {
+        results.push(pretrain::run_pretrain(engine, plan, p, base).await);
     }
     for b in plan
         .behaviours
