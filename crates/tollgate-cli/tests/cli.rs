@@ -30,13 +30,52 @@ fn run(cmd: &mut Command) -> (i32, String, String) {
 
 #[test]
 fn the_titanic_example_passes() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let report = dir.path().join("report.json");
     let (code, out, err) = run(bin()
         .arg("test")
-        .arg(repo().join("examples/titanic/tollgate.yaml")));
+        .arg(repo().join("examples/titanic/tollgate.yaml"))
+        .arg("-o")
+        .arg(&report));
     assert_eq!(code, 0, "stdout:\n{out}\nstderr:\n{err}");
     assert!(out.contains("PASS  suite passengers-contract"), "{out}");
     assert!(out.contains("WARN  suite passengers-known-gaps"), "{out}");
     assert!(out.contains("891 rows"), "{out}");
+    // The article's tests, each a test of the plan.
+    for line in [
+        "PASS  suite train-split (data/train.csv, 712 rows",
+        "PASS  suite test-split (data/test.csv, 179 rows",
+        "PASS  model_check tree-serves",
+        "PASS  model_check forest-serves",
+        "PASS  behaviour tree-ignores-name",
+        "PASS  behaviour tree-ignores-ticket",
+        "PASS  behaviour tree-ignores-port",
+        "WARN  behaviour forest-ignores-port",
+        "PASS  behaviour forest-women-first",
+        "PASS  behaviour forest-first-class",
+        "WARN  behaviour forest-higher-fare",
+        "PASS  behaviour forest-obvious-cases",
+        "PASS  evaluation tree-test",
+        "PASS  evaluation forest-test",
+        "PASS  evaluation tree-train",
+        "PASS  evaluation forest-train",
+    ] {
+        assert!(out.contains(line), "missing {line:?} in\n{out}");
+    }
+    // The article's bars, with the values scikit-learn gives (examples/titanic/TRAINING.md).
+    let json = std::fs::read_to_string(&report).expect("report");
+    let doc: serde_json::Value = serde_json::from_str(&json).expect("json");
+    for (test, metric, sklearn) in [
+        ("tree-test", "accuracy", 0.8659),
+        ("tree-test", "roc_auc", 0.8940),
+        ("forest-test", "accuracy", 0.8715),
+        ("forest-test", "roc_auc", 0.9051),
+        ("tree-train", "accuracy", 0.8736),
+        ("forest-train", "roc_auc", 0.9480),
+    ] {
+        let got = observed(&doc, test, metric);
+        assert!((got - sklearn).abs() < 5e-5, "{test} {metric}: {got} vs {sklearn}");
+    }
 }
 
 #[test]

@@ -308,11 +308,7 @@ pub fn run(trainer: &dyn Trainer, setup: &Setup<'_>, checks: &[PretrainCheck]) -
                     f.expected = format!("training accuracy 1 on {} rows", tiny.len());
                     f.element_count = Some(tiny.len() as u64);
                     f.unexpected_count = Some(((1.0 - acc) * tiny.len() as f64).round() as u64);
-                    f.status = if acc == 1.0 {
-                        Status::Passed
-                    } else {
-                        Status::Failed
-                    };
+                    f.status = Finding::verdict(acc == 1.0, setup.severity);
                 }
                 PretrainCheck::CapacityMonotone {
                     param,
@@ -377,11 +373,7 @@ pub fn run(trainer: &dyn Trainer, setup: &Setup<'_>, checks: &[PretrainCheck]) -
                     } else {
                         falls.join("; ")
                     };
-                    f.status = if falls.is_empty() {
-                        Status::Passed
-                    } else {
-                        Status::Failed
-                    };
+                    f.status = Finding::verdict(falls.is_empty(), setup.severity);
                 }
                 PretrainCheck::DeterministicWithSeed => {
                     let a = fit_full(&mut times)?;
@@ -407,11 +399,7 @@ pub fn run(trainer: &dyn Trainer, setup: &Setup<'_>, checks: &[PretrainCheck]) -
                     );
                     f.element_count = Some(pa.len() as u64);
                     f.unexpected_count = Some(differ as u64);
-                    f.status = if differ == 0 {
-                        Status::Passed
-                    } else {
-                        Status::Failed
-                    };
+                    f.status = Finding::verdict(differ == 0, setup.severity);
                     full = Some(Ok(a));
                 }
                 PretrainCheck::TrainingTime { runs, p95_s } => {
@@ -427,11 +415,7 @@ pub fn run(trainer: &dyn Trainer, setup: &Setup<'_>, checks: &[PretrainCheck]) -
                     match p95_s {
                         Some(budget) => {
                             f.expected = format!("p95 of training time <= {budget} s");
-                            f.status = if p95 <= *budget {
-                                Status::Passed
-                            } else {
-                                Status::Failed
-                            };
+                            f.status = Finding::verdict(p95 <= *budget, setup.severity);
                         }
                         None => {
                             f.expected = "training time (no budget)".into();
@@ -482,11 +466,7 @@ pub fn run(trainer: &dyn Trainer, setup: &Setup<'_>, checks: &[PretrainCheck]) -
                         want.join(", "),
                         if *on_test { "held-out" } else { "training" }
                     );
-                    f.status = if bad.is_empty() {
-                        Status::Passed
-                    } else {
-                        Status::Failed
-                    };
+                    f.status = Finding::verdict(bad.is_empty(), setup.severity);
                 }
             }
             Ok(())

@@ -386,11 +386,7 @@ async fn behaviour(
     } else {
         " for every row (observed: the share)".to_string()
     };
-    f.status = if kept >= b.mostly {
-        Status::Passed
-    } else {
-        Status::Failed
-    };
+    f.status = Finding::verdict(kept >= b.mostly, b.severity);
     // The worst examples: original row, what changed, both scores.
     let mut order: Vec<usize> = (0..n).filter(|&i| miss[i] > 0.0).collect();
     order.sort_by(|&i, &j| miss[j].total_cmp(&miss[i]).then(i.cmp(&j)));
@@ -504,11 +500,7 @@ async fn cases(
             "all".to_string()
         }
     );
-    f.status = if kept >= b.mostly {
-        Status::Passed
-    } else {
-        Status::Failed
-    };
+    f.status = Finding::verdict(kept >= b.mostly, b.severity);
     for &i in failing.iter().take(WORST) {
         let c = &b.cases[i];
         let mut values = serde_json::Map::new();

@@ -283,11 +283,7 @@ fn leakage(
             cols.join(", ")
         }
     );
-    f.status = if leaks.is_empty() {
-        Status::Passed
-    } else {
-        Status::Failed
-    };
+    f.status = Finding::verdict(leaks.is_empty(), severity);
     for (i, j) in leaks.iter().take(5) {
         let mut values = serde_json::Map::new();
         values.insert("training_row".into(), json!(j));
