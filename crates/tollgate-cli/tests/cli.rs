@@ -74,7 +74,10 @@ fn the_titanic_example_passes() {
         ("forest-train", "roc_auc", 0.9480),
     ] {
         let got = observed(&doc, test, metric);
-        assert!((got - sklearn).abs() < 5e-5, "{test} {metric}: {got} vs {sklearn}");
+        assert!(
+            (got - sklearn).abs() < 5e-5,
+            "{test} {metric}: {got} vs {sklearn}"
+        );
     }
 }
 
