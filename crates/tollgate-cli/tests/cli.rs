@@ -1141,6 +1141,99 @@ fn behaviour_tests_perturb_rows_and_report_the_worst_examples() {
 }
 
 #[test]
+fn a_where_that_selects_no_rows_warns_instead_of_passing() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let plan = behaviour_plan(
+        dir.path(),
+        "  t:\n    model: pipeline\n    source: passengers\n    where: \"Pclass = 9\"\n    perturb: { set: { Pclass: 1 } }\n    expect: increase\n",
+    );
+    let (code, out, err) = run(bin().arg("test").arg(&plan));
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("WARN  behaviour t"), "{out}");
+    assert!(
+        out.contains("meeting `where: Pclass = 9` to test; there are none"),
+        "{out}"
+    );
+    let (code, _, _) = run(bin().arg("test").arg(&plan).args(["--fail-on", "warn"]));
+    assert_eq!(code, 1);
+}
+
+/// Broken models over the Titanic rows, behind a command: one reads the name, one ignores sex.
+#[test]
+fn broken_models_fail_the_matching_behavioural_tests() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let plan = dir.path().join("tollgate.yaml");
+    let text = format!(
+        r#"version: 1
+sources:
+  passengers: {{ path: '{data}' }}
+models:
+  reads-name:
+    command: [sh, -c, "tail -n +2 | awk -F, '{{ print ($1 % 7) / 10 }}'"]
+    inputs: [{{ name_length: "CAST(length(Name) AS DOUBLE)" }}, Pclass]
+  ignores-sex:
+    command: [sh, -c, "tail -n +2 | awk -F, '{{ print 1 / ($1 + 1) }}'"]
+    inputs: [Pclass]
+behaviour:
+  name-does-not-matter:
+    model: reads-name
+    source: passengers
+    perturb: {{ replace: {{ Name: ["Smith, Mr. John", "Doe, Mrs. Jane"] }} }}
+    expect: unchanged
+  women-first:
+    model: ignores-sex
+    source: passengers
+    where: "Sex = 'male'"
+    perturb: {{ set: {{ Sex: female }} }}
+    expect: increase
+  class-matters-to-the-rule:
+    model: ignores-sex
+    source: passengers
+    where: "Pclass = 3"
+    perturb: {{ set: {{ Pclass: 1 }} }}
+    expect: increase
+"#,
+        data = repo().join("examples/titanic/data/titanic.csv").display(),
+    );
+    std::fs::write(&plan, text).expect("plan");
+    let (code, out, err) = run(bin().arg("test").arg(&plan).args(["--format", "json"]));
+    assert_eq!(code, 1, "{out}{err}");
+    let doc: serde_json::Value = serde_json::from_str(&out).expect("json");
+    let t = test_named(&doc, "name-does-not-matter");
+    assert_eq!(t["status"], "failed");
+    assert!(
+        t["findings"][0]["unexpected_count"].as_u64() > Some(700),
+        "{t:#}"
+    );
+    let t = test_named(&doc, "women-first");
+    assert_eq!(t["status"], "failed");
+    // Strict by default: a score that does not move breaks `increase` for all 577 men.
+    assert_eq!(t["findings"][0]["unexpected_count"], 577);
+    assert_eq!(
+        test_named(&doc, "class-matters-to-the-rule")["status"],
+        "passed"
+    );
+}
+
+#[test]
+fn behaviour_findings_snapshot() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let tests = BEHAVIOURS
+        .split("  name-and-ticket-do-not-matter:")
+        .next()
+        .unwrap_or_default()
+        .to_string()
+        + &BEHAVIOURS[BEHAVIOURS.find("  first-class-by-0.3:").unwrap_or(0)
+            ..BEHAVIOURS.find("  age-noise:").unwrap_or(0)];
+    let plan = behaviour_plan(dir.path(), &tests);
+    let (_, out, _) = run(bin().arg("test").arg(&plan).args(["--format", "json"]));
+    let mut doc: serde_json::Value = serde_json::from_str(&out).expect("json");
+    // Durations vary run to run.
+    doc.as_object_mut().map(|o| o.remove("duration_ms"));
+    insta::assert_json_snapshot!(doc);
+}
+
+#[test]
 fn behaviour_mistakes_are_errors_that_say_what_is_wrong() {
     let dir = tempfile::tempdir().expect("tempdir");
     let cases = [
@@ -1157,8 +1250,8 @@ fn behaviour_mistakes_are_errors_that_say_what_is_wrong() {
             "unknown column `Nope`",
         ),
         (
-            "  t:\n    model: pipeline\n    source: passengers\n    where: \"Pclass = 9\"\n    perturb: { set: { Pclass: 1 } }\n    expect: increase\n",
-            "no row of `passengers` meets `where: Pclass = 9`",
+            "  t:\n    model: pipeline\n    source: passengers\n    perturb: { set: { Age: old } }\n    expect: unchanged\n",
+            "cannot put value \"old\" into column `Age` of type Float64",
         ),
         (
             "  t:\n    model: pipeline\n    source: passengers\n    where: \"Pclass = = 9\"\n    perturb: { set: { Pclass: 1 } }\n    expect: increase\n",

@@ -321,11 +321,19 @@ async fn behaviour(
     };
     let mut f = Finding::new(check, Status::Error, b.severity);
     if rows.num_rows() == 0 {
-        f.error = Some(match &b.where_sql {
-            Some(w) => format!("no row of `{}` meets `where: {w}`", b.source),
-            None => format!("`{}` has no rows", b.source),
-        });
+        // Nothing was tested: a warning, never a pass.
+        f.status = Status::Warned;
+        f.element_count = Some(0);
+        f.expected = match &b.where_sql {
+            Some(w) => format!(
+                "rows of `{}` meeting `where: {w}` to test; there are none",
+                b.source
+            ),
+            None => format!("rows of `{}` to test; it has none", b.source),
+        };
+        f.observed = json!(0);
         result.findings.push(f);
+        result.status = Status::Warned;
         return Ok(result);
     }
     let perturbed =
