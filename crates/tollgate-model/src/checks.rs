@@ -8,6 +8,7 @@ use serde_json::json;
 use tollgate_core::finding::stable_f64;
 use tollgate_core::{Finding, Severity, Status};
 
+use crate::eval::percentile;
 use crate::runner::{Features, Model, Predictions};
 
 /// Latency budgets (any may be absent).
@@ -73,15 +74,6 @@ pub const CHECK_NAMES: &[&str] = &[
 
 /// Rows used for the row-by-row checks (each row is a call).
 pub const ROW_BY_ROW: usize = 100;
-
-fn percentile(sorted: &[f64], q: f64) -> f64 {
-    if sorted.is_empty() {
-        return f64::NAN;
-    }
-    let pos = q * (sorted.len().saturating_sub(1)) as f64;
-    let (lo, hi) = (pos.floor() as usize, pos.ceil() as usize);
-    sorted[lo] + (sorted[hi] - sorted[lo]) * (pos - lo as f64)
-}
 
 fn max_diff(a: &Predictions, b: &Predictions) -> Option<f64> {
     if a.len() != b.len() {

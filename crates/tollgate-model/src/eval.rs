@@ -34,7 +34,7 @@ impl Rng {
 }
 
 /// numpy's default percentile (linear interpolation) of sorted values.
-fn percentile(sorted: &[f64], q: f64) -> f64 {
+pub(crate) fn percentile(sorted: &[f64], q: f64) -> f64 {
     if sorted.is_empty() {
         return f64::NAN;
     }

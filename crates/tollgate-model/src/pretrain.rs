@@ -10,6 +10,7 @@ use tollgate_core::finding::stable_f64;
 use tollgate_core::{Finding, Severity, Status};
 
 use crate::checks::{self, ModelCheck};
+use crate::eval::percentile;
 use crate::runner::{Features, Model, ModelError, Predictions};
 use crate::{Outcomes, metric};
 
@@ -236,15 +237,6 @@ fn predict(model: &dyn Model, x: &Features) -> Result<Predictions, String> {
     model
         .predict(x)
         .map_err(|e| format!("{}: {e}", model.describe()))
-}
-
-fn percentile(sorted: &[f64], q: f64) -> f64 {
-    if sorted.is_empty() {
-        return f64::NAN;
-    }
-    let pos = q * (sorted.len() - 1) as f64;
-    let (lo, hi) = (pos.floor() as usize, pos.ceil() as usize);
-    sorted[lo] + (sorted[hi] - sorted[lo]) * (pos - lo as f64)
 }
 
 fn with_param(params: &Params, name: &str, value: f64) -> Params {

@@ -15,10 +15,9 @@ use tollgate_core::plan::{BehaviourDecl, CaseDecl, ExpectDecl, ModelDecl, Output
 use tollgate_core::{Finding, Plan, Status, TestKind, TestResult};
 use tollgate_data::Engine;
 use tollgate_data::perturb::{self, CaseKind, Perturbation};
-use tollgate_data::run::ColumnData;
-use tollgate_model::runner::{FeatureColumn, Features, Model};
+use tollgate_model::runner::Model;
 
-use crate::build_model;
+use crate::{build_model, features_of};
 
 /// A number for the report (12 significant digits; NaN as null).
 fn num(x: f64) -> Value {
@@ -148,19 +147,6 @@ fn score(m: &ModelDecl, p: &[f64]) -> Result<f64, String> {
             "the model answers {} numbers per row; name the class with `output: {{ probability_of: K }}`",
             p.len()
         )),
-    }
-}
-
-fn features_of(m: &ModelDecl, data: Vec<ColumnData>) -> Features {
-    Features {
-        names: m.inputs.iter().map(|(n, _)| n.clone()).collect(),
-        columns: data
-            .into_iter()
-            .map(|c| match c {
-                ColumnData::Num(v) => FeatureColumn::Num(v),
-                ColumnData::Text(v) => FeatureColumn::Text(v),
-            })
-            .collect(),
     }
 }
 
@@ -344,27 +330,7 @@ async fn behaviour(
     let miss: Vec<f64> = before
         .iter()
         .zip(&after)
-        .map(|(x, y)| {
-            let d = y - x;
-            match expect {
-                ExpectDecl::Unchanged { tolerance } => d.abs() - tolerance,
-                ExpectDecl::Direction {
-                    up,
-                    min_delta,
-                    strict,
-                } => {
-                    let moved = if *up { d } else { -d };
-                    let short = min_delta - moved;
-                    // Strict: moving exactly `min_delta` is not enough.
-                    if *strict && short == 0.0 {
-                        f64::MIN_POSITIVE
-                    } else {
-                        short
-                    }
-                }
-            }
-        })
-        .map(|m| if m.is_nan() { f64::INFINITY } else { m })
+        .map(|(x, y)| shortfall(expect, *x, *y))
         .collect();
     let n = miss.len();
     let broken = miss.iter().filter(|m| **m > 0.0).count();
@@ -421,6 +387,27 @@ async fn behaviour(
     result.findings.push(f);
     result.status = TestResult::status_of(&result.findings);
     Ok(result)
+}
+
+/// How far a score change is from meeting the expectation: > 0 breaks it (NaN scores always do).
+fn shortfall(expect: &ExpectDecl, before: f64, after: f64) -> f64 {
+    // Bounds are met up to rounding: |0.49 - 0.5| is 0.010000000000000009 in binary.
+    const EPS: f64 = 1e-12;
+    let d = after - before;
+    let m = match expect {
+        ExpectDecl::Unchanged { tolerance } => d.abs() - tolerance - EPS,
+        ExpectDecl::Direction {
+            up,
+            min_delta,
+            strict,
+        } => {
+            let moved = if *up { d } else { -d };
+            let short = min_delta - moved;
+            // Strict: moving exactly `min_delta` is not enough.
+            if *strict { short + EPS } else { short - EPS }
+        }
+    };
+    if m.is_nan() { f64::INFINITY } else { m }
 }
 
 /// One string array per column from the cases' values, cast to the source's types.
@@ -538,4 +525,66 @@ async fn cases(
         error: None,
         findings: vec![f],
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn dir(up: bool, min_delta: f64, strict: bool) -> ExpectDecl {
+        ExpectDecl::Direction {
+            up,
+            min_delta,
+            strict,
+        }
+    }
+
+    #[test]
+    fn expectations_break_where_they_should() {
+        let broken = |e: &ExpectDecl, a: f64, b: f64| shortfall(e, a, b) > 0.0;
+        let same = ExpectDecl::Unchanged { tolerance: 0.01 };
+        assert!(!broken(&same, 0.5, 0.505));
+        assert!(!broken(&same, 0.5, 0.49));
+        assert!(broken(&same, 0.5, 0.52));
+        assert!(
+            broken(&same, 0.5, f64::NAN),
+            "NaN never meets an expectation"
+        );
+        // Strict increase: no change breaks it; non-strict: no change is fine.
+        assert!(broken(&dir(true, 0.0, true), 0.5, 0.5));
+        assert!(!broken(&dir(true, 0.0, false), 0.5, 0.5));
+        assert!(!broken(&dir(true, 0.0, true), 0.5, 0.6));
+        assert!(broken(&dir(true, 0.0, false), 0.5, 0.4));
+        // By at least / more than min_delta.
+        assert!(broken(&dir(true, 0.25, true), 0.5, 0.75));
+        assert!(!broken(&dir(true, 0.25, false), 0.5, 0.75));
+        assert!(broken(&dir(true, 0.3, false), 0.5, 0.7));
+        // Decrease mirrors increase.
+        assert!(!broken(&dir(false, 0.1, true), 0.5, 0.3));
+        assert!(broken(&dir(false, 0.1, true), 0.5, 0.45));
+        assert!(broken(&dir(false, 0.0, true), 0.5, 0.6));
+        // The worst rows come first: a bigger shortfall for a bigger miss.
+        assert!(shortfall(&same, 0.5, 0.9) > shortfall(&same, 0.5, 0.6));
+    }
+
+    #[test]
+    fn plan_perturbations_become_the_data_crate_s() {
+        let p = perturbation("shift", &json!({ "Fare": 2.5, "Age": -1 })).expect("shift");
+        assert_eq!(p.len(), 2);
+        assert!(
+            matches!(&p[0], Perturbation::Shift { column, by } if column == "Fare" && *by == 2.5)
+        );
+        assert!(perturbation("swap", &json!(["a"])).is_err());
+        assert!(
+            perturbation("case", &json!({ "Name": "sideways" }))
+                .is_err_and(|e| e.contains("upper"))
+        );
+        assert!(
+            perturbation("replace", &json!({ "Name": "x" })).is_err_and(|e| e.contains("list"))
+        );
+        assert_eq!(
+            perturbation("typo", &json!(["a", "b"])).map(|p| p.len()),
+            Ok(2)
+        );
+    }
 }

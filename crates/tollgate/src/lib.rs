@@ -271,7 +271,12 @@ async fn features(
         .read_exprs(source, base, &m.inputs, limit)
         .await
         .map_err(|e| e.to_string())?;
-    Ok(Features {
+    Ok(features_of(m, data))
+}
+
+/// A model's inputs from the columns its SQL expressions gave.
+pub(crate) fn features_of(m: &ModelDecl, data: Vec<ColumnData>) -> Features {
+    Features {
         names: m.inputs.iter().map(|(n, _)| n.clone()).collect(),
         columns: data
             .into_iter()
@@ -280,7 +285,7 @@ async fn features(
                 ColumnData::Text(v) => FeatureColumn::Text(v),
             })
             .collect(),
-    })
+    }
 }
 
 /// Run a model's smoke checks.

@@ -17,10 +17,12 @@ use tollgate_core::plan::{
 };
 use tollgate_core::{Finding, Plan, Status, TestKind, TestResult};
 use tollgate_data::Engine;
+
+use crate::features_of;
 use tollgate_data::run::ColumnData;
 use tollgate_model::onnx::{OnnxModel, RunnerKind};
 use tollgate_model::pretrain::{self, Params, PretrainCheck, Sample, Setup, Trainer};
-use tollgate_model::runner::{FeatureColumn, Features, Model, ModelError};
+use tollgate_model::runner::{Model, ModelError};
 
 /// A scratch directory removed when dropped.
 struct Scratch(PathBuf);
@@ -144,19 +146,6 @@ impl Trainer for CommandTrainer {
 
     fn describe(&self) -> String {
         format!("training command `{}`", self.argv.join(" "))
-    }
-}
-
-fn features_of(m: &ModelDecl, data: Vec<ColumnData>) -> Features {
-    Features {
-        names: m.inputs.iter().map(|(n, _)| n.clone()).collect(),
-        columns: data
-            .into_iter()
-            .map(|c| match c {
-                ColumnData::Num(v) => FeatureColumn::Num(v),
-                ColumnData::Text(v) => FeatureColumn::Text(v),
-            })
-            .collect(),
     }
 }
 
