@@ -90,6 +90,33 @@ enum Command {
         #[command(flatten)]
         common: Common,
     },
+    /// Drift between two datasets, column by column.
+    Drift {
+        /// The reference data: a file, a glob or a directory.
+        reference: String,
+        /// The current data.
+        current: String,
+        /// auto, ks, chi2, wasserstein, psi, js or linf.
+        #[arg(long, default_value = "auto")]
+        method: String,
+        /// Drift threshold (a p-value for ks and chi2, a distance otherwise; default per method).
+        #[arg(long)]
+        threshold: Option<f64>,
+        /// Compare only these columns (comma separated; default: all).
+        #[arg(long, value_delimiter = ',')]
+        columns: Vec<String>,
+        /// Leave these columns out (comma separated).
+        #[arg(long, value_delimiter = ',')]
+        ignore: Vec<String>,
+        /// The dataset drifts when at least this share of columns drift.
+        #[arg(long, default_value_t = 0.5)]
+        max_drifted_share: f64,
+        /// Multiple-testing correction of p-values: none, bonferroni or bh.
+        #[arg(long, default_value = "none")]
+        correction: String,
+        #[command(flatten)]
+        common: Common,
+    },
     /// Convert a suite from another tool (`tollgate import gx SUITE.json > suite.yaml`).
     Import {
         /// The tool the suite comes from: gx (Great Expectations, 0.x or 1.x JSON).
@@ -254,6 +281,65 @@ fn run(cli: Cli) -> Result<u8, Fatal> {
                 ..Default::default()
             };
             check_outputs(&common, &[PathBuf::from(&predictions)])?;
+            let engine = engine(&common);
+            let rt = runtime(&common)?;
+            let report = rt.block_on(tollgate::run_plan(&engine, &plan, Path::new("."), None));
+            finish(&report, &common)
+        }
+        Command::Drift {
+            reference,
+            current,
+            method,
+            threshold,
+            columns,
+            ignore,
+            max_drifted_share,
+            correction,
+            common,
+        } => {
+            use tollgate::core::plan::{DRIFT_METHODS, DriftDecl};
+            if !DRIFT_METHODS.contains(&method.as_str()) {
+                return Err(Fatal(format!(
+                    "--method is one of {}, not `{method}`",
+                    DRIFT_METHODS.join(", ")
+                )));
+            }
+            if !matches!(correction.as_str(), "none" | "bonferroni" | "bh") {
+                return Err(Fatal("--correction is none, bonferroni or bh".into()));
+            }
+            if !(0.0..=1.0).contains(&max_drifted_share) {
+                return Err(Fatal("--max-drifted-share must be between 0 and 1".into()));
+            }
+            let source = |name: &str, path: &str| tollgate::SourceDecl {
+                name: name.into(),
+                pos: Default::default(),
+                path: path.to_string(),
+                format: None,
+                csv: Default::default(),
+            };
+            let decl = DriftDecl {
+                name: "drift".into(),
+                pos: Default::default(),
+                reference: "reference".into(),
+                current: "current".into(),
+                method,
+                threshold,
+                columns,
+                ignore,
+                per_column: Vec::new(),
+                max_drifted_share,
+                correction,
+                severity: tollgate::core::Severity::Error,
+            };
+            let plan = tollgate::Plan {
+                sources: vec![source("reference", &reference), source("current", &current)],
+                drifts: vec![decl],
+                ..Default::default()
+            };
+            check_outputs(
+                &common,
+                &[PathBuf::from(&reference), PathBuf::from(&current)],
+            )?;
             let engine = engine(&common);
             let rt = runtime(&common)?;
             let report = rt.block_on(tollgate::run_plan(&engine, &plan, Path::new("."), None));

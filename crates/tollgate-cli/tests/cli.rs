@@ -245,13 +245,13 @@ fn later_sections_are_not_yet_supported_errors() {
     let plan = dir.path().join("tollgate.yaml");
     std::fs::write(
         &plan,
-        "version: 1\nsources:\n  a: { path: a.csv }\ndrift:\n  x: { reference: a, current: a }\n",
+        "version: 1\nsources:\n  a: { path: a.csv }\ndiffs:\n  x: { expected: a, actual: a }\n",
     )
     .expect("write");
     let (code, _, err) = run(bin().arg("test").arg(&plan));
     assert_eq!(code, 2);
     assert!(
-        err.contains("tollgate.yaml:4:1: the `drift` section is not yet supported"),
+        err.contains("tollgate.yaml:4:1: the `diffs` section is not yet supported"),
         "{err}"
     );
 }
@@ -1403,6 +1403,198 @@ fn a_failing_training_command_is_an_error_with_its_stderr() {
     assert_eq!(code, 2);
     assert!(
         err.contains("uses `{param.width}` but `train.params` gives no `width`"),
+        "{err}"
+    );
+}
+
+fn write_csv(dir: &Path, name: &str, header: &str, rows: impl Iterator<Item = String>) -> PathBuf {
+    let p = dir.join(name);
+    let mut text = format!("{header}\n");
+    for r in rows {
+        text.push_str(&r);
+        text.push('\n');
+    }
+    std::fs::write(&p, text).expect("write csv");
+    p
+}
+
+#[test]
+fn drift_agrees_with_evidently_rules_and_names_bad_columns() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    // 400 rows each: x shifts by a whole unit, y does not move, c gains a category, k is constant.
+    let reference = write_csv(
+        dir.path(),
+        "ref.csv",
+        "x,y,c,k,gone,t",
+        (0..400).map(|i| {
+            format!(
+                "{},{},{},1,{i},{i}",
+                i % 97,
+                (i * 7) % 101,
+                ["a", "b"][i % 2]
+            )
+        }),
+    );
+    let current = write_csv(
+        dir.path(),
+        "cur.csv",
+        "x,y,c,k,t",
+        (0..400).map(|i| {
+            format!(
+                "{},{},{},1,t{i}",
+                i % 97 + 40,
+                (i * 7) % 101,
+                ["a", "b", "z"][i % 3]
+            )
+        }),
+    );
+    let (code, out, err) = run(bin()
+        .arg("drift")
+        .arg(&reference)
+        .arg(&current)
+        .args(["--format", "json"]));
+    assert_eq!(
+        code, 2,
+        "a missing column and a changed type are errors: {out}{err}"
+    );
+    let doc: serde_json::Value = serde_json::from_str(&out).expect("json");
+    let by_col = |c: &str| {
+        doc["tests"][0]["findings"]
+            .as_array()
+            .expect("findings")
+            .iter()
+            .find(|f| f["column"] == c)
+            .unwrap_or_else(|| panic!("{c} in {doc:#}"))
+            .clone()
+    };
+    // At most 1000 reference rows: KS for numbers, chi-square for categories (p < 0.05 drifts).
+    assert_eq!(by_col("x")["check"], "ks");
+    assert_eq!(by_col("x")["status"], "warned");
+    assert_eq!(by_col("y")["check"], "ks");
+    assert_eq!(by_col("y")["status"], "passed");
+    assert_eq!(by_col("y")["observed"]["statistic"], 0.0);
+    assert_eq!(by_col("c")["check"], "chi2");
+    assert_eq!(
+        by_col("c")["status"],
+        "warned",
+        "a category only one side has"
+    );
+    assert_eq!(
+        by_col("k")["check"],
+        "chi2",
+        "one distinct value: a category"
+    );
+    assert!(
+        by_col("gone")["error"]
+            .as_str()
+            .is_some_and(|e| e.contains("missing in the current data"))
+    );
+    assert!(
+        by_col("t")["error"]
+            .as_str()
+            .is_some_and(|e| e.contains("changed type"))
+    );
+
+    // Without the bad columns the run judges the dataset: 2 of 4 columns drift.
+    let (code, out, _) = run(bin()
+        .arg("drift")
+        .arg(&reference)
+        .arg(&current)
+        .args(["--ignore", "gone,t,n", "--format", "json"]));
+    assert_eq!(code, 1, "{out}");
+    let doc: serde_json::Value = serde_json::from_str(&out).expect("json");
+    let verdict = doc["tests"][0]["findings"]
+        .as_array()
+        .expect("f")
+        .last()
+        .cloned()
+        .expect("verdict");
+    assert_eq!(verdict["check"], "dataset_drift");
+    assert_eq!(verdict["observed"], 0.5);
+    let (code, _, _) = run(bin().arg("drift").arg(&reference).arg(&current).args([
+        "--ignore",
+        "gone,t",
+        "--max-drifted-share",
+        "0.75",
+    ]));
+    assert_eq!(code, 0);
+
+    // Other methods by name; a categorical method on numbers is refused per column.
+    let (_, out, _) = run(bin().arg("drift").arg(&reference).arg(&current).args([
+        "--columns",
+        "x,c",
+        "--method",
+        "psi",
+        "--format",
+        "json",
+    ]));
+    let doc: serde_json::Value = serde_json::from_str(&out).expect("json");
+    assert_eq!(doc["tests"][0]["findings"][0]["check"], "psi");
+    assert_eq!(doc["tests"][0]["findings"][1]["check"], "psi");
+    let (code, out, _) = run(bin().arg("drift").arg(&reference).arg(&current).args([
+        "--columns",
+        "x",
+        "--method",
+        "linf",
+    ]));
+    assert_eq!(
+        code, 0,
+        "linf on a numeric column makes it categorical: {out}"
+    );
+    let (code, _, err) = run(bin()
+        .arg("drift")
+        .arg(&reference)
+        .arg(&current)
+        .args(["--method", "kss"]));
+    assert_eq!(code, 2);
+    assert!(err.contains("--method is one of"), "{err}");
+}
+
+#[test]
+fn drift_in_a_plan_with_per_column_methods_and_corrections() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let titanic = repo().join("examples/titanic/data");
+    let plan = dir.path().join("tollgate.yaml");
+    let write = |extra: &str| {
+        std::fs::write(
+            &plan,
+            format!(
+                "version: 1\nsources:\n  train: {{ path: '{}' }}\n  test: {{ path: '{}' }}\ndrift:\n  split:\n    reference: train\n    current: test\n    ignore: [PassengerId, Name, Ticket, Cabin]\n{extra}",
+                titanic.join("train.csv").display(),
+                titanic.join("test.csv").display()
+            ),
+        )
+        .expect("plan")
+    };
+    write("    correction: bh\n    per_column: { Fare: { method: psi, threshold: 0.25 } }\n");
+    let (code, out, err) = run(bin().arg("test").arg(&plan).args(["--format", "json"]));
+    assert_eq!(code, 0, "a stratified split does not drift: {out}{err}");
+    let doc: serde_json::Value = serde_json::from_str(&out).expect("json");
+    let findings = doc["tests"][0]["findings"].as_array().expect("findings");
+    let fare = findings
+        .iter()
+        .find(|f| f["column"] == "Fare")
+        .expect("Fare");
+    assert_eq!(fare["check"], "psi");
+    assert!(
+        fare["expected"]
+            .as_str()
+            .is_some_and(|e| e.contains("0.25"))
+    );
+    let sex = findings.iter().find(|f| f["column"] == "Sex").expect("Sex");
+    assert!(
+        sex["expected"]
+            .as_str()
+            .is_some_and(|e| e.contains("Benjamini")),
+        "{sex:#}"
+    );
+    assert_eq!(doc["tests"][0]["kind"], "drift");
+
+    write("    method: kst\n");
+    let (code, _, err) = run(bin().arg("test").arg(&plan));
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("unknown drift method `kst`") && err.contains("did you mean `ks`?"),
         "{err}"
     );
 }

@@ -475,6 +475,51 @@ pub struct Plan {
     pub behaviours: Vec<BehaviourDecl>,
     /// Pre-train checks by name.
     pub pretrains: Vec<PretrainDecl>,
+    /// Drift tests by name.
+    pub drifts: Vec<DriftDecl>,
+}
+
+/// The drift methods `method:` accepts.
+pub const DRIFT_METHODS: &[&str] = &["auto", "ks", "chi2", "wasserstein", "psi", "js", "linf"];
+
+/// A column's own drift method and threshold.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ColumnDriftDecl {
+    /// The column.
+    pub column: String,
+    /// Its method (`None`: the test's).
+    pub method: Option<String>,
+    /// Its threshold (`None`: the method's default).
+    pub threshold: Option<f64>,
+}
+
+/// Drift between two sources, column by column (`drift:`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct DriftDecl {
+    /// Its name.
+    pub name: String,
+    /// Where it is declared.
+    pub pos: Pos,
+    /// The reference source.
+    pub reference: String,
+    /// The current source.
+    pub current: String,
+    /// Default method for every column.
+    pub method: String,
+    /// Default threshold (`None`: the method's).
+    pub threshold: Option<f64>,
+    /// Columns compared (empty: every column both sides have).
+    pub columns: Vec<String>,
+    /// Columns left out.
+    pub ignore: Vec<String>,
+    /// Per-column methods and thresholds.
+    pub per_column: Vec<ColumnDriftDecl>,
+    /// The dataset drifts when at least this share of columns drift.
+    pub max_drifted_share: f64,
+    /// Multiple-testing correction for p-value methods: `none`, `bonferroni` or `bh`.
+    pub correction: String,
+    /// Severity.
+    pub severity: Severity,
 }
 
 /// One pre-train check as written.
@@ -838,7 +883,7 @@ pub struct EvaluationDecl {
 
 /// Plan sections that later versions of tollgate will run; named so that they are reported as
 /// "not yet supported" instead of "unknown".
-const LATER_SECTIONS: &[&str] = &["drift", "diffs"];
+const LATER_SECTIONS: &[&str] = &["diffs"];
 
 /// Decode a plan file's text.
 pub fn parse_plan(text: &str) -> Result<Plan, Diagnostics> {
@@ -1035,6 +1080,7 @@ impl Decoder {
             "evaluation",
             "behaviour",
             "pretrain",
+            "drift",
         ]
         .iter()
         .chain(LATER_SECTIONS)
@@ -1062,6 +1108,14 @@ impl Decoder {
                     for (k, v) in items {
                         if let Some(m) = self.model(k, v) {
                             plan.models.push(m);
+                        }
+                    }
+                }
+                "drift" => {
+                    let Some(items) = self.map(value, "`drift`") else { continue };
+                    for (k, v) in items {
+                        if let Some(d) = self.drift(k, v) {
+                            plan.drifts.push(d);
                         }
                     }
                 }
@@ -1129,6 +1183,19 @@ impl Decoder {
                     _ => {}
                 }
                 plan.suites.push(suite);
+            }
+        }
+        for d in &plan.drifts {
+            for src in [&d.reference, &d.current] {
+                if !plan.sources.iter().any(|x| &x.name == src) {
+                    self.err(
+                        d.pos,
+                        format!(
+                            "drift `{}` names source `{src}`, which is not declared under `sources`",
+                            d.name
+                        ),
+                    );
+                }
             }
         }
         for p in &plan.pretrains {
@@ -1500,6 +1567,94 @@ impl Decoder {
             max_in_flight,
             retries,
         })
+    }
+
+    fn drift_method(&mut self, node: &Node) -> Option<String> {
+        let m = self.string(node, "`method`")?;
+        if DRIFT_METHODS.contains(&m.as_str()) {
+            return Some(m);
+        }
+        let mut d = Diagnostic::new(node.pos, format!("unknown drift method `{m}`"));
+        d = match suggest(&m, DRIFT_METHODS.iter().copied()) {
+            Some(s) => d.with_help(format!("did you mean `{s}`?")),
+            None => d.with_help(format!("methods: {}", DRIFT_METHODS.join(", "))),
+        };
+        self.diags.push(d);
+        None
+    }
+
+    fn drift(&mut self, key: &Key, node: &Node) -> Option<DriftDecl> {
+        let what = format!("drift `{}`", key.name);
+        let entries = self.map(node, &what)?;
+        const KEYS: &[&str] = &[
+            "reference",
+            "current",
+            "method",
+            "threshold",
+            "columns",
+            "ignore",
+            "per_column",
+            "max_drifted_share",
+            "correction",
+            "severity",
+        ];
+        let mut d = DriftDecl {
+            name: key.name.clone(),
+            pos: key.pos,
+            reference: String::new(),
+            current: String::new(),
+            method: "auto".into(),
+            threshold: None,
+            columns: Vec::new(),
+            ignore: Vec::new(),
+            per_column: Vec::new(),
+            max_drifted_share: 0.5,
+            correction: "none".into(),
+            severity: Severity::Error,
+        };
+        for (k, v) in entries {
+            match k.name.as_str() {
+                "reference" => d.reference = self.string(v, "`reference`").unwrap_or_default(),
+                "current" => d.current = self.string(v, "`current`").unwrap_or_default(),
+                "method" => d.method = self.drift_method(v).unwrap_or_else(|| "auto".into()),
+                "threshold" => d.threshold = self.number(v, "`threshold`"),
+                "columns" => d.columns = self.strings(v, "`columns`").unwrap_or_default(),
+                "ignore" => d.ignore = self.strings(v, "`ignore`").unwrap_or_default(),
+                "max_drifted_share" => {
+                    d.max_drifted_share = self.fraction(v, "`max_drifted_share`").unwrap_or(0.5)
+                }
+                "correction" => match self.string(v, "`correction`").as_deref() {
+                    Some(c @ ("none" | "bonferroni" | "bh")) => d.correction = c.to_string(),
+                    Some(c) => self.err(v.pos, format!("`correction` is `none`, `bonferroni` or `bh` (Benjamini–Hochberg), not `{c}`")),
+                    None => {}
+                },
+                "severity" => d.severity = self.severity(v).unwrap_or(Severity::Error),
+                "per_column" => {
+                    let Some(cols) = self.map(v, "`per_column`") else { continue };
+                    for (ck, cv) in cols {
+                        let mut c = ColumnDriftDecl { column: ck.name.clone(), method: None, threshold: None };
+                        if let Some(args) = self.map(cv, &format!("`per_column.{}`", ck.name)) {
+                            for (ak, av) in args {
+                                match ak.name.as_str() {
+                                    "method" => c.method = self.drift_method(av),
+                                    "threshold" => c.threshold = self.number(av, "`threshold`"),
+                                    _ => self.unknown_key(ak, &["method", "threshold"], "a column's drift"),
+                                }
+                            }
+                        }
+                        d.per_column.push(c);
+                    }
+                }
+                _ => self.unknown_key(k, KEYS, &what),
+            }
+        }
+        if d.reference.is_empty() || d.current.is_empty() {
+            self.err(
+                key.pos,
+                format!("{what} needs `reference` and `current` sources"),
+            );
+        }
+        Some(d)
     }
 
     fn pretrain(&mut self, key: &Key, node: &Node) -> Option<PretrainDecl> {

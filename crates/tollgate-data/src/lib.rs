@@ -7,6 +7,7 @@
 #![deny(missing_docs)]
 
 pub mod check;
+pub mod drift;
 pub mod error;
 pub mod jsonschema;
 pub mod kl;

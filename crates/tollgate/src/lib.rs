@@ -17,6 +17,7 @@
 use std::path::Path;
 
 pub mod behaviour;
+pub mod drift;
 pub mod pretrain;
 
 pub use tollgate_core as core;
@@ -66,6 +67,13 @@ pub async fn run_plan(
         .filter(|m| filter.is_none_or(|f| m.name.contains(f)))
     {
         results.push(run_model_checks(engine, plan, m, base).await);
+    }
+    for d in plan
+        .drifts
+        .iter()
+        .filter(|d| filter.is_none_or(|f| d.name.contains(f)))
+    {
+        results.push(drift::run_drift(engine, plan, d, base).await);
     }
     for p in plan
         .pretrains

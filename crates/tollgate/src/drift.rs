@@ -1,0 +1,359 @@
+//! Drift between two sources, column by column (`drift:` and `tollgate drift`).
+//!
+//! Column kinds: a numeric column with more than 5 distinct values in the reference is numeric;
+//! other numeric columns, text and booleans are categorical.
+//!
+//! `method: auto` follows Evidently's defaults: with at most 1000 reference rows, the
+//! Kolmogorov–Smirnov test (numeric) or the chi-square test (categorical), drift when the p-value
+//! is below 0.05; above 1000 rows, the Wasserstein distance normed by the reference's standard
+//! deviation (numeric) or the Jensen–Shannon distance (categorical), drift when it is at least
+//! 0.1. `psi` (drift at 0.1 or more) and `linf` (categorical, 0.1) are there to choose.
+//! The dataset drifts when the share of drifted columns reaches `max_drifted_share`.
+
+use std::path::Path;
+
+use datafusion::arrow::array::{Array, ArrayRef, Float64Array, RecordBatch, StringArray};
+use datafusion::arrow::compute::cast;
+use datafusion::arrow::datatypes::DataType;
+use serde_json::json;
+use tollgate_core::finding::stable_f64;
+use tollgate_core::plan::DriftDecl;
+use tollgate_core::{Finding, Plan, Status, TestKind, TestResult};
+use tollgate_data::Engine;
+use tollgate_data::drift as d;
+
+/// Reference rows up to which `auto` uses the statistical tests.
+pub const AUTO_TEST_ROWS: usize = 1000;
+/// Distinct reference values up to which a numeric column is treated as categorical.
+pub const CATEGORICAL_DISTINCT: usize = 5;
+
+/// One column's values, numbers or categories (nulls left out).
+enum Values {
+    Num(Vec<f64>),
+    Cat(Vec<String>),
+}
+
+fn numeric(t: &DataType) -> bool {
+    t.is_numeric()
+}
+
+fn values(col: &ArrayRef, as_numbers: bool) -> Result<Values, String> {
+    if as_numbers {
+        let c = cast(col, &DataType::Float64).map_err(|e| e.to_string())?;
+        let f = c
+            .as_any()
+            .downcast_ref::<Float64Array>()
+            .ok_or("not numbers")?;
+        Ok(Values::Num(
+            f.iter().flatten().filter(|v| !v.is_nan()).collect(),
+        ))
+    } else {
+        let c = cast(col, &DataType::Utf8).map_err(|e| e.to_string())?;
+        let s = c.as_any().downcast_ref::<StringArray>().ok_or("not text")?;
+        Ok(Values::Cat(
+            s.iter().flatten().map(str::to_string).collect(),
+        ))
+    }
+}
+
+fn distinct(v: &[f64], cap: usize) -> usize {
+    let mut seen: Vec<u64> = Vec::new();
+    for x in v {
+        let b = x.to_bits();
+        if !seen.contains(&b) {
+            seen.push(b);
+            if seen.len() > cap {
+                break;
+            }
+        }
+    }
+    seen.len()
+}
+
+/// A column's verdict: method, score (statistic or distance), p-value, drifted.
+struct Verdict {
+    method: String,
+    statistic: f64,
+    pvalue: Option<f64>,
+    threshold: f64,
+}
+
+impl Verdict {
+    fn score(&self) -> f64 {
+        self.pvalue.unwrap_or(self.statistic)
+    }
+
+    fn drifted(&self) -> bool {
+        match self.pvalue {
+            Some(p) => p < self.threshold,
+            None => self.statistic >= self.threshold,
+        }
+    }
+}
+
+fn default_threshold(method: &str) -> f64 {
+    match method {
+        "ks" | "chi2" => 0.05,
+        _ => 0.1,
+    }
+}
+
+fn measure(
+    method: &str,
+    threshold: Option<f64>,
+    reference: &Values,
+    current: &Values,
+) -> Result<Verdict, String> {
+    let threshold = threshold.unwrap_or_else(|| default_threshold(method));
+    let v = |statistic: f64, pvalue: Option<f64>| Verdict {
+        method: method.to_string(),
+        statistic,
+        pvalue,
+        threshold,
+    };
+    Ok(match (method, reference, current) {
+        ("ks", Values::Num(a), Values::Num(b)) => {
+            let k = d::ks_2samp(a, b);
+            v(k.statistic, Some(k.pvalue))
+        }
+        ("wasserstein", Values::Num(a), Values::Num(b)) => v(d::wasserstein_normed(a, b), None),
+        ("psi", Values::Num(a), Values::Num(b)) => v(d::psi(a, b, d::PSI_DEFAULT_BINS), None),
+        ("js", Values::Num(a), Values::Num(b)) => {
+            let h = d::histogram_pair(a, b, d::JS_DEFAULT_BINS).ok_or("no finite values")?;
+            v(d::jensen_shannon(&h.reference, &h.current), None)
+        }
+        (m, Values::Cat(a), Values::Cat(b)) => {
+            let c = d::category_counts(a, b);
+            match m {
+                "chi2" => {
+                    let x = d::chi2_contingency(&c.reference, &c.current);
+                    v(x.statistic, Some(x.pvalue))
+                }
+                "psi" => v(d::psi_categorical(&c.reference, &c.current), None),
+                "js" => {
+                    let p: Vec<f64> = c.reference.iter().map(|&x| x as f64).collect();
+                    let q: Vec<f64> = c.current.iter().map(|&x| x as f64).collect();
+                    v(d::jensen_shannon(&p, &q), None)
+                }
+                "linf" => v(d::l_infinity(&c.reference, &c.current), None),
+                other => {
+                    return Err(format!(
+                        "`{other}` compares numbers; this column is categorical (chi2, psi, js or linf)"
+                    ));
+                }
+            }
+        }
+        (other, _, _) => {
+            return Err(format!(
+                "`{other}` compares categories; this column is numeric (ks, wasserstein, psi or js)"
+            ));
+        }
+    })
+}
+
+async fn read(
+    engine: &Engine,
+    plan: &Plan,
+    name: &str,
+    base: &Path,
+) -> Result<RecordBatch, String> {
+    let src = plan
+        .sources
+        .iter()
+        .find(|s| s.name == name)
+        .ok_or_else(|| format!("unknown source `{name}`"))?;
+    engine
+        .read_rows(src, base, None)
+        .await
+        .map_err(|e| e.to_string())
+}
+
+/// Run one drift test of a plan.
+pub async fn run_drift(engine: &Engine, plan: &Plan, t: &DriftDecl, base: &Path) -> TestResult {
+    let mut result = TestResult {
+        kind: TestKind::Drift,
+        name: t.name.clone(),
+        status: Status::Error,
+        source: Some(t.current.clone()),
+        rows: None,
+        error: None,
+        findings: Vec::new(),
+    };
+    let (reference, current) = match (
+        read(engine, plan, &t.reference, base).await,
+        read(engine, plan, &t.current, base).await,
+    ) {
+        (Ok(a), Ok(b)) => (a, b),
+        (Err(e), _) | (_, Err(e)) => {
+            result.error = Some(e);
+            return result;
+        }
+    };
+    result.rows = Some(current.num_rows() as u64);
+    result.findings = findings(t, &reference, &current);
+    result.status = TestResult::status_of(&result.findings);
+    result
+}
+
+fn findings(t: &DriftDecl, reference: &RecordBatch, current: &RecordBatch) -> Vec<Finding> {
+    let (rs, cs) = (reference.schema(), current.schema());
+    let names: Vec<String> = if t.columns.is_empty() {
+        let mut n: Vec<String> = rs.fields().iter().map(|f| f.name().clone()).collect();
+        for f in cs.fields() {
+            if !n.contains(f.name()) {
+                n.push(f.name().clone());
+            }
+        }
+        n
+    } else {
+        t.columns.clone()
+    };
+    let mut out = Vec::new();
+    let mut verdicts: Vec<(usize, Verdict)> = Vec::new();
+    for name in names.iter().filter(|n| !t.ignore.contains(n)) {
+        let mut f = Finding::new("drift", Status::Error, t.severity);
+        f.column = Some(name.clone());
+        let (Some(a), Some(b)) = (reference.column_by_name(name), current.column_by_name(name))
+        else {
+            let side = if reference.column_by_name(name).is_none() {
+                "reference"
+            } else {
+                "current"
+            };
+            f.error = Some(format!("column `{name}` is missing in the {side} data"));
+            out.push(f);
+            continue;
+        };
+        let (ta, tb) = (a.data_type(), b.data_type());
+        if numeric(ta) != numeric(tb) {
+            f.error = Some(format!(
+                "column `{name}` changed type: {ta} in the reference, {tb} in the current data"
+            ));
+            out.push(f);
+            continue;
+        }
+        let per = t.per_column.iter().find(|c| &c.column == name);
+        let method = per
+            .and_then(|c| c.method.clone())
+            .unwrap_or_else(|| t.method.clone());
+        // Numeric with few distinct values, or a categorical method asked for: categories.
+        let numbers = numeric(ta)
+            && !matches!(method.as_str(), "chi2" | "linf")
+            && match values(a, true) {
+                Ok(Values::Num(v)) => distinct(&v, CATEGORICAL_DISTINCT) > CATEGORICAL_DISTINCT,
+                _ => false,
+            };
+        let (va, vb) = match (values(a, numbers), values(b, numbers)) {
+            (Ok(x), Ok(y)) => (x, y),
+            (Err(e), _) | (_, Err(e)) => {
+                f.error = Some(format!("column `{name}`: {e}"));
+                out.push(f);
+                continue;
+            }
+        };
+        let len = |v: &Values| match v {
+            Values::Num(x) => x.len(),
+            Values::Cat(x) => x.len(),
+        };
+        if len(&va) == 0 || len(&vb) == 0 {
+            f.error = Some(format!(
+                "column `{name}` has no values in the {} data (all null or empty)",
+                if len(&va) == 0 {
+                    "reference"
+                } else {
+                    "current"
+                }
+            ));
+            out.push(f);
+            continue;
+        }
+        let method = if method == "auto" {
+            match (numbers, len(&va) <= AUTO_TEST_ROWS) {
+                (true, true) => "ks",
+                (true, false) => "wasserstein",
+                (false, true) => "chi2",
+                (false, false) => "js",
+            }
+            .to_string()
+        } else {
+            method
+        };
+        match measure(
+            &method,
+            per.and_then(|c| c.threshold).or(t.threshold),
+            &va,
+            &vb,
+        ) {
+            Ok(v) if v.score().is_nan() => {
+                f.error = Some(format!("column `{name}`: {} is not defined here", v.method));
+                out.push(f);
+            }
+            Ok(v) => {
+                verdicts.push((out.len(), v));
+                out.push(f);
+            }
+            Err(e) => {
+                f.error = Some(format!("column `{name}`: {e}"));
+                out.push(f);
+            }
+        }
+    }
+    // Multiple-testing correction over the p-value columns.
+    let p: Vec<f64> = verdicts.iter().filter_map(|(_, v)| v.pvalue).collect();
+    let adjusted = match t.correction.as_str() {
+        "bonferroni" => d::bonferroni(&p),
+        "bh" => d::benjamini_hochberg(&p),
+        _ => p.clone(),
+    };
+    let mut adj = adjusted.into_iter();
+    let mut drifted = 0usize;
+    for (i, v) in &mut verdicts {
+        if v.pvalue.is_some() {
+            v.pvalue = adj.next();
+        }
+        let f = &mut out[*i];
+        f.check = v.method.clone();
+        let is_drift = v.drifted();
+        drifted += usize::from(is_drift);
+        f.observed = match v.pvalue {
+            Some(pv) => json!({ "statistic": stable_f64(v.statistic), "p_value": stable_f64(pv) }),
+            None => json!(stable_f64(v.statistic)),
+        };
+        f.expected = match v.pvalue {
+            Some(_) => format!(
+                "p-value >= {}{} (no drift)",
+                v.threshold,
+                match t.correction.as_str() {
+                    "bonferroni" => ", Bonferroni-adjusted",
+                    "bh" => ", Benjamini–Hochberg-adjusted",
+                    _ => "",
+                }
+            ),
+            None => format!("{} < {} (no drift)", v.method, v.threshold),
+        };
+        // A drifted column is reported; the dataset verdict decides the test.
+        f.status = if is_drift {
+            Status::Warned
+        } else {
+            Status::Passed
+        };
+    }
+    let judged = verdicts.len();
+    let mut verdict = Finding::new("dataset_drift", Status::Error, t.severity);
+    if judged == 0 {
+        verdict.error = Some("no column could be compared".into());
+    } else {
+        let share = drifted as f64 / judged as f64;
+        verdict.element_count = Some(judged as u64);
+        verdict.unexpected_count = Some(drifted as u64);
+        verdict.unexpected_fraction = Some(share);
+        verdict.observed = json!(stable_f64(share));
+        verdict.expected = format!(
+            "share of drifted columns < {} (observed: {drifted} of {judged})",
+            t.max_drifted_share
+        );
+        verdict.status = Finding::verdict(share < t.max_drifted_share, t.severity);
+    }
+    out.push(verdict);
+    out
+}
