@@ -338,14 +338,19 @@ pub struct CategoryCounts<T> {
 /// Count each category of `reference` and `current` over the union of their categories: the
 /// aligned vectors [`chi2_contingency`], [`psi_categorical`], [`l_infinity`] and (as `f64`)
 /// [`jensen_shannon`] take.
-pub fn category_counts<T: Ord + Clone>(reference: &[T], current: &[T]) -> CategoryCounts<T> {
-    let mut map: BTreeMap<&T, (u64, u64)> = BTreeMap::new();
+pub fn category_counts<T: Ord + Clone + std::hash::Hash>(
+    reference: &[T],
+    current: &[T],
+) -> CategoryCounts<T> {
+    // Count in a hash map (a few categories, many rows), then sort the categories.
+    let mut counts: std::collections::HashMap<&T, (u64, u64)> = std::collections::HashMap::new();
     for x in reference {
-        map.entry(x).or_default().0 += 1;
+        counts.entry(x).or_default().0 += 1;
     }
     for x in current {
-        map.entry(x).or_default().1 += 1;
+        counts.entry(x).or_default().1 += 1;
     }
+    let map: BTreeMap<&T, (u64, u64)> = counts.into_iter().collect();
     let mut out = CategoryCounts {
         categories: Vec::with_capacity(map.len()),
         reference: Vec::with_capacity(map.len()),

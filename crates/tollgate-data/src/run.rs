@@ -707,8 +707,34 @@ impl Engine {
         base: &Path,
         limit: Option<usize>,
     ) -> Result<RecordBatch> {
+        self.read_some_rows(decl, base, limit, None).await
+    }
+
+    /// As `read_rows`, reading only `columns` (those the source has; `None`: all).
+    pub async fn read_some_rows(
+        &self,
+        decl: &SourceDecl,
+        base: &Path,
+        limit: Option<usize>,
+        columns: Option<&[String]>,
+    ) -> Result<RecordBatch> {
         let prepared = self.prepare(decl, base, &[]).await?;
-        let mut q = "SELECT * FROM t".to_string();
+        let select = match columns {
+            None => "*".to_string(),
+            Some(cols) => {
+                let have: Vec<String> = cols
+                    .iter()
+                    .filter(|c| prepared.schema.field_with_name(c).is_ok())
+                    .map(|c| ident(c))
+                    .collect();
+                if have.is_empty() {
+                    "*".to_string()
+                } else {
+                    have.join(", ")
+                }
+            }
+        };
+        let mut q = format!("SELECT {select} FROM t");
         if let Some(n) = limit {
             q.push_str(&format!(" LIMIT {n}"));
         }

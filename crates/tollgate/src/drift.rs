@@ -30,7 +30,7 @@ pub const CATEGORICAL_DISTINCT: usize = 5;
 /// One column's values, numbers or categories (nulls left out).
 enum Values {
     Num(Vec<f64>),
-    Cat(Vec<String>),
+    Cat(StringArray),
 }
 
 fn numeric(t: &DataType) -> bool {
@@ -50,9 +50,7 @@ fn values(col: &ArrayRef, as_numbers: bool) -> Result<Values, String> {
     } else {
         let c = cast(col, &DataType::Utf8).map_err(|e| e.to_string())?;
         let s = c.as_any().downcast_ref::<StringArray>().ok_or("not text")?;
-        Ok(Values::Cat(
-            s.iter().flatten().map(str::to_string).collect(),
-        ))
+        Ok(Values::Cat(s.clone()))
     }
 }
 
@@ -123,7 +121,9 @@ fn measure(
             v(d::jensen_shannon(&h.reference, &h.current), None)
         }
         (m, Values::Cat(a), Values::Cat(b)) => {
-            let c = d::category_counts(a, b);
+            let (a, b): (Vec<&str>, Vec<&str>) =
+                (a.iter().flatten().collect(), b.iter().flatten().collect());
+            let c = d::category_counts(&a, &b);
             match m {
                 "chi2" => {
                     let x = d::chi2_contingency(&c.reference, &c.current);
@@ -156,6 +156,7 @@ async fn read(
     plan: &Plan,
     name: &str,
     base: &Path,
+    columns: &[String],
 ) -> Result<RecordBatch, String> {
     let src = plan
         .sources
@@ -163,7 +164,7 @@ async fn read(
         .find(|s| s.name == name)
         .ok_or_else(|| format!("unknown source `{name}`"))?;
     engine
-        .read_rows(src, base, None)
+        .read_some_rows(src, base, None, (!columns.is_empty()).then_some(columns))
         .await
         .map_err(|e| e.to_string())
 }
@@ -180,8 +181,8 @@ pub async fn run_drift(engine: &Engine, plan: &Plan, t: &DriftDecl, base: &Path)
         findings: Vec::new(),
     };
     let (reference, current) = match (
-        read(engine, plan, &t.reference, base).await,
-        read(engine, plan, &t.current, base).await,
+        read(engine, plan, &t.reference, base, &t.columns).await,
+        read(engine, plan, &t.current, base, &t.columns).await,
     ) {
         (Ok(a), Ok(b)) => (a, b),
         (Err(e), _) | (_, Err(e)) => {
@@ -253,7 +254,7 @@ fn findings(t: &DriftDecl, reference: &RecordBatch, current: &RecordBatch) -> Ve
         };
         let len = |v: &Values| match v {
             Values::Num(x) => x.len(),
-            Values::Cat(x) => x.len(),
+            Values::Cat(x) => x.len() - x.null_count(),
         };
         if len(&va) == 0 || len(&vb) == 0 {
             f.error = Some(format!(
