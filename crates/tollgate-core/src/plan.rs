@@ -3687,7 +3687,7 @@ mod tests {
 
     #[test]
     fn plans_check_sources_and_sections() {
-        let text = "version: 1\nsources:\n  a: { path: a.csv, format: csv, csv: { delimiter: ';' } }\nsuites:\n  s1: { source: b }\n  s2: { source: a, columns: { x: { not_null: true } } }\ndrift: {}\n";
+        let text = "version: 1\nsources:\n  a: { path: a.csv, format: csv, csv: { delimiter: ';' } }\nsuites:\n  s1: { source: b }\n  s2: { source: a, columns: { x: { not_null: true } } }\ndiffs: {}\n";
         let d = parse_plan(text).expect_err("errors");
         let msgs: Vec<String> =
             d.0.iter()
@@ -3697,7 +3697,7 @@ mod tests {
             msgs,
             vec![
                 "5:7: suite `s1` names source `b`, which is not declared under `sources`",
-                "7:1: the `drift` section is not yet supported by this version of tollgate",
+                "7:1: the `diffs` section is not yet supported by this version of tollgate",
             ]
         );
         let plan = parse_plan("version: 1\nsources:\n  a: data/a.parquet\nsuites:\n  s: { source: a, table: { row_count: 1 } }\n").expect("plan");
