@@ -117,6 +117,24 @@ enum Command {
         #[command(flatten)]
         common: Common,
     },
+    /// Profile a dataset: per column its type, counts, distinct values, extremes, mean,
+    /// deviation, quantiles, histogram, top values, lengths and patterns.
+    Profile {
+        /// A file, a glob or a directory of part files.
+        data: String,
+        /// Also write a suite inferred from the profile (YAML) to this file.
+        #[arg(long = "suite-out")]
+        suite_out: Option<PathBuf>,
+        /// Format of standard output: text or json (the profile document).
+        #[arg(long, default_value = "text")]
+        format: String,
+        /// Also write the profile (JSON) to this file.
+        #[arg(long, short)]
+        output: Option<PathBuf>,
+        /// Worker threads and scan partitions (default: all cores).
+        #[arg(long)]
+        threads: Option<usize>,
+    },
     /// Convert a suite from another tool (`tollgate import gx SUITE.json > suite.yaml`).
     Import {
         /// The tool the suite comes from: gx (Great Expectations, 0.x or 1.x JSON).
@@ -344,6 +362,66 @@ fn run(cli: Cli) -> Result<u8, Fatal> {
             let rt = runtime(&common)?;
             let report = rt.block_on(tollgate::run_plan(&engine, &plan, Path::new("."), None));
             finish(&report, &common)
+        }
+        Command::Profile {
+            data,
+            suite_out,
+            format,
+            output,
+            threads,
+        } => {
+            if !matches!(format.as_str(), "text" | "json") {
+                return Err(Fatal(format!(
+                    "unknown --format `{format}`: expected text or json"
+                )));
+            }
+            let input = std::fs::canonicalize(&data).ok();
+            for out in output.iter().chain(suite_out.iter()) {
+                if input.is_some() && std::fs::canonicalize(out).ok() == input {
+                    return Err(Fatal(format!(
+                        "{}: refusing to overwrite the data being profiled",
+                        out.display()
+                    )));
+                }
+            }
+            let common = Common {
+                format: "text".into(),
+                output: Vec::new(),
+                quiet: false,
+                threads,
+                fail_on: "error".into(),
+                verbose: false,
+                batch_size: None,
+            };
+            let engine = engine(&common);
+            let rt = runtime(&common)?;
+            let source = tollgate::SourceDecl {
+                name: "data".into(),
+                pos: Default::default(),
+                path: data.clone(),
+                format: None,
+                csv: Default::default(),
+            };
+            let profile = rt
+                .block_on(engine.profile(&source, Path::new(".")))
+                .map_err(|e| Fatal(e.to_string()))?;
+            let json = serde_json::to_string_pretty(&profile).map_err(|e| Fatal(e.to_string()))?;
+            if let Some(out) = &output {
+                write_atomically(out, &(json.clone() + "\n"))
+                    .map_err(|e| Fatal(format!("{}: {e}", out.display())))?;
+            }
+            if let Some(out) = &suite_out {
+                write_atomically(out, &tollgate::data::profile::infer_suite(&profile))
+                    .map_err(|e| Fatal(format!("{}: {e}", out.display())))?;
+            }
+            let mut stdout = std::io::stdout().lock();
+            let text = if format == "json" {
+                json + "\n"
+            } else {
+                profile_text(&profile)
+            };
+            let _ = stdout.write_all(text.as_bytes());
+            Ok(0)
         }
         Command::Import { tool, suite } => {
             if tool != "gx" {
@@ -724,6 +802,54 @@ fn write_atomically(path: &Path, body: &str) -> std::io::Result<()> {
         let _ = std::fs::remove_file(&tmp);
     }
     written
+}
+
+/// The profile as a table for people.
+fn profile_text(p: &tollgate::data::profile::Profile) -> String {
+    let short = |v: &serde_json::Value| {
+        let s = match v {
+            serde_json::Value::String(s) => s.clone(),
+            serde_json::Value::Null => "-".into(),
+            other => other.to_string(),
+        };
+        if s.chars().count() > 18 {
+            format!("{}…", s.chars().take(17).collect::<String>())
+        } else {
+            s
+        }
+    };
+    let num = |x: Option<f64>| x.map(|v| format!("{v:.4}")).unwrap_or_else(|| "-".into());
+    let mut out = format!(
+        "{}: {} rows, {} columns\n",
+        p.source,
+        p.rows,
+        p.columns.len()
+    );
+    out.push_str(&format!(
+        "{:<20} {:<10} {:>9} {:>9} {:>18} {:>18} {:>12} {:>12}  top\n",
+        "column", "type", "nulls", "distinct", "min", "max", "mean", "std"
+    ));
+    for c in &p.columns {
+        let top: Vec<String> = c
+            .top
+            .iter()
+            .take(3)
+            .map(|(v, n)| format!("{} ({n})", short(v)))
+            .collect();
+        out.push_str(&format!(
+            "{:<20} {:<10} {:>9} {:>9} {:>18} {:>18} {:>12} {:>12}  {}\n",
+            c.name,
+            c.dtype,
+            c.nulls,
+            c.distinct,
+            short(&c.min),
+            short(&c.max),
+            num(c.mean),
+            num(c.std),
+            top.join(", ")
+        ));
+    }
+    out
 }
 
 fn explain(check: Option<&str>) -> Result<u8, Fatal> {

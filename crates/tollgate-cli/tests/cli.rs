@@ -1598,3 +1598,146 @@ fn drift_in_a_plan_with_per_column_methods_and_corrections() {
         "{err}"
     );
 }
+
+#[test]
+fn profile_reports_what_pandas_reports_and_infers_a_passing_suite() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = repo().join("examples/titanic/data/titanic.csv");
+    let suite = dir.path().join("inferred.yaml");
+    let (code, out, err) = run(bin()
+        .arg("profile")
+        .arg(&data)
+        .arg("--suite-out")
+        .arg(&suite)
+        .args(["--format", "json"]));
+    assert_eq!(code, 0, "{out}{err}");
+    let p: serde_json::Value = serde_json::from_str(&out).expect("json");
+    assert_eq!(p["schema"], "tollgate.profile/v1");
+    assert_eq!(p["rows"], 891);
+    let col = |name: &str| {
+        p["columns"]
+            .as_array()
+            .expect("columns")
+            .iter()
+            .find(|c| c["name"] == name)
+            .unwrap_or_else(|| panic!("{name}"))
+            .clone()
+    };
+    // pandas: df.Age.count(), .isna().sum(), .nunique(), .mean(), .std(), .min(), .max()
+    let age = col("Age");
+    assert_eq!(
+        (
+            age["count"].as_u64(),
+            age["nulls"].as_u64(),
+            age["distinct"].as_u64()
+        ),
+        (Some(714), Some(177), Some(88))
+    );
+    assert!((age["mean"].as_f64().expect("mean") - 29.69911764705882).abs() < 1e-9);
+    assert!((age["std"].as_f64().expect("std") - 14.526497332334044).abs() < 1e-9);
+    assert_eq!(
+        (age["min"].as_f64(), age["max"].as_f64()),
+        (Some(0.42), Some(80.0))
+    );
+    let bins: u64 = age["histogram"]
+        .as_array()
+        .expect("histogram")
+        .iter()
+        .map(|b| b["count"].as_u64().unwrap_or(0))
+        .sum();
+    assert_eq!(bins, 714, "every non-null age is in one bin");
+    // The median from the t-digest, beside pandas' 28.0.
+    let median = age["quantiles"]
+        .as_array()
+        .expect("q")
+        .iter()
+        .find(|q| q[0] == 0.5)
+        .expect("median")[1]
+        .as_f64()
+        .expect("m");
+    assert!((median - 28.0).abs() <= 1.0, "{median}");
+    assert_eq!(
+        col("Sex")["top"],
+        serde_json::json!([["male", 577], ["female", 314]])
+    );
+    assert_eq!(col("Embarked")["nulls"], 2);
+    assert_eq!(col("Name")["length"]["max"], 82);
+
+    let text = std::fs::read_to_string(&suite).expect("suite");
+    assert!(
+        text.contains("Sex: { type: string, not_null: true, in_set: ['female', 'male'] }"),
+        "{text}"
+    );
+    assert!(
+        text.contains("PassengerId: { type: int64, not_null: true, unique: true"),
+        "{text}"
+    );
+    let (code, out, _) = run(bin().arg("validate").arg(&data).arg("--suite").arg(&suite));
+    assert_eq!(
+        code, 0,
+        "the inferred suite passes on the profiled data: {out}"
+    );
+}
+
+#[test]
+fn profile_recognises_patterns_and_refuses_to_overwrite_its_input() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = write_csv(
+        dir.path(),
+        "people.csv",
+        "email,id,day,note",
+        (0..30).map(|i| {
+            format!(
+                "user{i}@example.com,{:08x}-0000-4000-8000-{:012x},2024-01-{:02},{}",
+                i * 7919,
+                i,
+                i % 28 + 1,
+                if i % 3 == 0 { "" } else { "hello world" }
+            )
+        }),
+    );
+    let suite = dir.path().join("suite.yaml");
+    let (code, out, err) = run(bin()
+        .arg("profile")
+        .arg(&data)
+        .arg("--suite-out")
+        .arg(&suite)
+        .args(["--format", "json"]));
+    assert_eq!(code, 0, "{out}{err}");
+    let p: serde_json::Value = serde_json::from_str(&out).expect("json");
+    assert_eq!(
+        p["columns"][0]["patterns"],
+        serde_json::json!([["email", 1.0]])
+    );
+    assert_eq!(
+        p["columns"][1]["patterns"],
+        serde_json::json!([["uuid", 1.0]])
+    );
+    assert_eq!(p["columns"][3]["nulls"], 10);
+    let (code, out, _) = run(bin().arg("validate").arg(&data).arg("--suite").arg(&suite));
+    assert_eq!(code, 0, "{out}");
+    let text = std::fs::read_to_string(&suite).expect("suite");
+    assert!(
+        text.contains("email: { type: string, not_null: true, unique: true, matches: "),
+        "{text}"
+    );
+
+    let (code, _, err) = run(bin()
+        .arg("profile")
+        .arg(&data)
+        .arg("--suite-out")
+        .arg(&data));
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("refusing to overwrite the data being profiled"),
+        "{err}"
+    );
+    assert!(
+        std::fs::read_to_string(&data)
+            .expect("data")
+            .starts_with("email,id")
+    );
+    let (code, _, err) = run(bin().arg("profile").arg(dir.path().join("nope.csv")));
+    assert_eq!(code, 2);
+    assert!(err.contains("nope.csv"), "{err}");
+}

@@ -13,6 +13,7 @@ pub mod jsonschema;
 pub mod kl;
 pub mod metric;
 pub mod perturb;
+pub mod profile;
 pub mod run;
 pub mod source;
 pub mod sql;

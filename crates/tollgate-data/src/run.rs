@@ -49,6 +49,11 @@ pub struct Prepared {
 }
 
 impl Prepared {
+    /// The parallel session, with the source registered as `t`.
+    pub(crate) fn context(&self) -> SessionContext {
+        self.ctx.clone()
+    }
+
     /// How many scans of the files have started (a suite with no failing checks costs one).
     pub fn scans(&self) -> usize {
         self.source.provider.scans()
