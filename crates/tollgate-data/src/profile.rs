@@ -5,8 +5,9 @@
 //! statistics and the share of values matching each recognised pattern. Then one query per
 //! column gives its most frequent values, and one per numeric column its histogram.
 //!
-//! Exactness: counts, distinct counts, extremes, means, deviations, lengths, patterns, top values
-//! and histograms are exact at any size. Quantiles come from DataFusion's
+//! Exactness: counts, extremes, means, deviations, lengths, patterns, top values and histograms
+//! are exact at any size; distinct counts up to 2 million rows (HyperLogLog beyond, about 1%
+//! relative error, and then `distinct_exact` is false). Quantiles come from DataFusion's
 //! `approx_percentile_cont`, a t-digest: exact while a column has at most 100 distinct values,
 //! and otherwise within a small rank error (typically under 1% of the rows at the tails, less
 //! in the middle). Profiles are not yet mergeable.
@@ -30,6 +31,9 @@ pub const SCHEMA: &str = "tollgate.profile/v1";
 pub const QUANTILES: &[f64] = &[0.01, 0.05, 0.25, 0.5, 0.75, 0.95, 0.99];
 /// Histogram bins of numeric columns.
 pub const BINS: usize = 20;
+/// Rows up to which distinct counts are exact; beyond, HyperLogLog (`approx_distinct`, a
+/// relative error of about 1%).
+pub const EXACT_DISTINCT_ROWS: u64 = 2_000_000;
 /// Most frequent values reported.
 pub const TOP: usize = 10;
 /// Recognised text patterns (name, full-match regex).
@@ -81,8 +85,10 @@ pub struct ColumnProfile {
     pub count: u64,
     /// Nulls.
     pub nulls: u64,
-    /// Distinct non-null values (exact).
+    /// Distinct non-null values.
     pub distinct: u64,
+    /// Whether `distinct` is exact (else a HyperLogLog estimate).
+    pub distinct_exact: bool,
     /// Smallest value.
     pub min: Value,
     /// Largest value.
@@ -99,7 +105,8 @@ pub struct ColumnProfile {
     /// Histogram (numbers).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub histogram: Vec<Bin>,
-    /// Most frequent values with their counts.
+    /// Most frequent values with their counts (empty when more than half the values are
+    /// distinct).
     pub top: Vec<(Value, u64)>,
     /// Lengths (text).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -174,12 +181,23 @@ impl Engine {
             .iter()
             .map(|f| (f.name().clone(), f.data_type().clone()))
             .collect();
+        // Distinct counts are exact up to EXACT_DISTINCT_ROWS rows, HyperLogLog beyond.
+        let total = one_row(&ctx, "SELECT COUNT(*) FROM t").await?;
+        let exact = total.first().map(count).unwrap_or(0) <= EXACT_DISTINCT_ROWS;
         // One scan: the aggregates of every column.
         let mut select = vec!["COUNT(*)".to_string()];
         for (name, dt) in &fields {
             let c = ident(name);
             select.push(format!("COUNT({c})"));
-            select.push(format!("COUNT(DISTINCT {c})"));
+            select.push(if exact {
+                format!("COUNT(DISTINCT {c})")
+            } else if !(dt.is_integer() || is_text(dt)) {
+                // DataFusion's HyperLogLog takes integers and text only: the others as text,
+                // which is as distinct.
+                format!("approx_distinct(CAST({c} AS VARCHAR))")
+            } else {
+                format!("approx_distinct({c})")
+            });
             select.push(format!("MIN({c})"));
             select.push(format!("MAX({c})"));
             if numeric(dt) {
@@ -221,6 +239,7 @@ impl Engine {
                 count: n,
                 nulls: rows - n.min(rows),
                 distinct,
+                distinct_exact: exact,
                 min,
                 max,
                 mean: None,
@@ -262,13 +281,17 @@ impl Engine {
         // Most frequent values, and histograms.
         for p in &mut columns {
             let c = ident(&p.name);
-            let q = format!(
-                "SELECT {c}, COUNT(*) AS n FROM t WHERE {c} IS NOT NULL GROUP BY {c} ORDER BY n DESC, {c} LIMIT {TOP}"
-            );
-            for b in collect(&ctx, &q).await? {
-                for r in 0..b.num_rows() {
-                    p.top
-                        .push((cell(b.column(0), r), count(&cell(b.column(1), r))));
+            // Most values distinct (more than half): a top list says little and costs a
+            // grouping of every row; it is left out.
+            if p.distinct * 2 <= p.count {
+                let q = format!(
+                    "SELECT {c}, COUNT(*) AS n FROM t WHERE {c} IS NOT NULL GROUP BY {c} ORDER BY n DESC, {c} LIMIT {TOP}"
+                );
+                for b in collect(&ctx, &q).await? {
+                    for r in 0..b.num_rows() {
+                        p.top
+                            .push((cell(b.column(0), r), count(&cell(b.column(1), r))));
+                    }
                 }
             }
             if let (Some(lo), Some(hi)) = (number(&p.min), number(&p.max))
@@ -370,7 +393,12 @@ pub fn infer_suite(p: &Profile) -> String {
         if c.nulls == 0 && c.count > 0 {
             checks.push("not_null: true".into());
         }
-        if c.count > 1 && c.distinct == c.count && c.dtype != "float64" && c.dtype != "float32" {
+        if c.count > 1
+            && c.distinct_exact
+            && c.distinct == c.count
+            && c.dtype != "float64"
+            && c.dtype != "float32"
+        {
             checks.push("unique: true".into());
         }
         let small_set = c.distinct > 0
