@@ -137,7 +137,9 @@ fn numeric(t: &DataType) -> bool {
     t.is_numeric()
 }
 
-fn cell(col: &ArrayRef, row: usize) -> Value {
+/// One cell as JSON: integers and other numbers as numbers, booleans as booleans, the rest
+/// as its display text; null as null.
+pub fn json_cell(col: &ArrayRef, row: usize) -> Value {
     if col.is_null(row) {
         return Value::Null;
     }
@@ -290,7 +292,7 @@ impl Engine {
                 for b in collect(&ctx, &q).await? {
                     for r in 0..b.num_rows() {
                         p.top
-                            .push((cell(b.column(0), r), count(&cell(b.column(1), r))));
+                            .push((json_cell(b.column(0), r), count(&json_cell(b.column(1), r))));
                     }
                 }
             }
@@ -314,9 +316,9 @@ impl Engine {
                 let mut counts = vec![0u64; if width > 0.0 { BINS } else { 1 }];
                 for b in collect(&ctx, &q).await? {
                     for r in 0..b.num_rows() {
-                        let i = cell(b.column(0), r).as_i64().unwrap_or(0).max(0) as usize;
+                        let i = json_cell(b.column(0), r).as_i64().unwrap_or(0).max(0) as usize;
                         if let Some(slot) = counts.get_mut(i) {
-                            *slot += count(&cell(b.column(1), r));
+                            *slot += count(&json_cell(b.column(1), r));
                         }
                     }
                 }
@@ -363,7 +365,9 @@ async fn one_row(ctx: &datafusion::prelude::SessionContext, q: &str) -> Result<V
         .iter()
         .find(|b| b.num_rows() > 0)
         .ok_or_else(|| DataError::Plan("the profile query returned no row".into()))?;
-    Ok((0..b.num_columns()).map(|i| cell(b.column(i), 0)).collect())
+    Ok((0..b.num_columns())
+        .map(|i| json_cell(b.column(i), 0))
+        .collect())
 }
 
 fn yaml_scalar(v: &Value) -> String {

@@ -6,15 +6,15 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use datafusion::arrow::array::{Array, ArrayRef, BooleanArray, RecordBatch, StringArray};
+use datafusion::arrow::array::{ArrayRef, BooleanArray, RecordBatch, StringArray};
 use datafusion::arrow::compute::{CastOptions, cast_with_options, filter_record_batch};
-use datafusion::arrow::util::display::{ArrayFormatter, FormatOptions};
 use serde_json::{Value, json};
 use tollgate_core::finding::{SampleRow, stable_f64};
 use tollgate_core::plan::{BehaviourDecl, CaseDecl, ExpectDecl, ModelDecl, OutputDecl};
 use tollgate_core::{Finding, Plan, Status, TestKind, TestResult};
 use tollgate_data::Engine;
 use tollgate_data::perturb::{self, CaseKind, Perturbation};
+use tollgate_data::profile::json_cell;
 use tollgate_model::runner::Model;
 
 use crate::{build_model, features_of};
@@ -175,37 +175,13 @@ async fn scores(
     preds.iter().map(|p| score(m, p)).collect()
 }
 
-/// One cell as JSON (numbers as numbers, the rest as its display).
-fn cell(col: &ArrayRef, row: usize) -> Value {
-    if col.is_null(row) {
-        return Value::Null;
-    }
-    let text = ArrayFormatter::try_new(col.as_ref(), &FormatOptions::default())
-        .map(|f| f.value(row).to_string())
-        .unwrap_or_default();
-    if col.data_type().is_integer()
-        && let Ok(n) = text.parse::<i64>()
-    {
-        return json!(n);
-    }
-    if col.data_type().is_numeric()
-        && let Ok(n) = text.parse::<f64>()
-    {
-        return num(n);
-    }
-    if let Some(b) = col.as_any().downcast_ref::<BooleanArray>() {
-        return Value::Bool(b.value(row));
-    }
-    Value::String(text)
-}
-
 fn row_json(batch: &RecordBatch, row: usize) -> serde_json::Map<String, Value> {
     batch
         .schema()
         .fields()
         .iter()
         .zip(batch.columns())
-        .map(|(f, c)| (f.name().clone(), cell(c, row)))
+        .map(|(f, c)| (f.name().clone(), json_cell(c, row)))
         .collect()
 }
 
