@@ -171,29 +171,71 @@ async fn read(
 
 /// Run one drift test of a plan.
 pub async fn run_drift(engine: &Engine, plan: &Plan, t: &DriftDecl, base: &Path) -> TestResult {
-    let mut result = TestResult {
-        kind: TestKind::Drift,
-        name: t.name.clone(),
-        status: Status::Error,
-        source: Some(t.current.clone()),
-        rows: None,
-        error: None,
-        findings: Vec::new(),
-    };
-    let (reference, current) = match (
-        read(engine, plan, &t.reference, base, &t.columns).await,
-        read(engine, plan, &t.current, base, &t.columns).await,
-    ) {
-        (Ok(a), Ok(b)) => (a, b),
-        (Err(e), _) | (_, Err(e)) => {
-            result.error = Some(e);
-            return result;
+    run_drifts(engine, plan, &[t], base).await.remove(0)
+}
+
+/// Run drift tests, reading each source once for all of them (the columns any of them needs).
+pub async fn run_drifts(
+    engine: &Engine,
+    plan: &Plan,
+    tests: &[&DriftDecl],
+    base: &Path,
+) -> Vec<TestResult> {
+    let mut sources: Vec<(String, Option<Vec<String>>)> = Vec::new();
+    for t in tests {
+        for name in [&t.reference, &t.current] {
+            let want = (!t.columns.is_empty()).then(|| t.columns.clone());
+            match sources.iter_mut().find(|(n, _)| n == name) {
+                None => sources.push((name.clone(), want)),
+                Some((_, cols)) => match (cols.as_mut(), want) {
+                    (Some(have), Some(more)) => {
+                        for c in more {
+                            if !have.contains(&c) {
+                                have.push(c);
+                            }
+                        }
+                    }
+                    // Some test wants every column.
+                    _ => *cols = None,
+                },
+            }
         }
+    }
+    let mut read_once: Vec<(String, Result<RecordBatch, String>)> = Vec::new();
+    for (name, cols) in &sources {
+        let cols = cols.clone().unwrap_or_default();
+        read_once.push((name.clone(), read(engine, plan, name, base, &cols).await));
+    }
+    let rows = |name: &str| {
+        read_once
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, r)| r.clone())
+            .unwrap_or_else(|| Err(format!("unknown source `{name}`")))
     };
-    result.rows = Some(current.num_rows() as u64);
-    result.findings = findings(t, &reference, &current);
-    result.status = TestResult::status_of(&result.findings);
-    result
+    tests
+        .iter()
+        .map(|t| {
+            let mut result = TestResult {
+                kind: TestKind::Drift,
+                name: t.name.clone(),
+                status: Status::Error,
+                source: Some(t.current.clone()),
+                rows: None,
+                error: None,
+                findings: Vec::new(),
+            };
+            match (rows(&t.reference), rows(&t.current)) {
+                (Ok(reference), Ok(current)) => {
+                    result.rows = Some(current.num_rows() as u64);
+                    result.findings = findings(t, &reference, &current);
+                    result.status = TestResult::status_of(&result.findings);
+                }
+                (Err(e), _) | (_, Err(e)) => result.error = Some(e),
+            }
+            result
+        })
+        .collect()
 }
 
 fn findings(t: &DriftDecl, reference: &RecordBatch, current: &RecordBatch) -> Vec<Finding> {
@@ -211,6 +253,8 @@ fn findings(t: &DriftDecl, reference: &RecordBatch, current: &RecordBatch) -> Ve
     };
     let mut out = Vec::new();
     let mut verdicts: Vec<(usize, Verdict)> = Vec::new();
+    type Job = (usize, String, String, Option<f64>, Values, Values);
+    let mut jobs: Vec<Job> = Vec::new();
     for name in names.iter().filter(|n| !t.ignore.contains(n)) {
         let mut f = Finding::new("drift", Status::Error, t.severity);
         f.column = Some(name.clone());
@@ -279,24 +323,42 @@ fn findings(t: &DriftDecl, reference: &RecordBatch, current: &RecordBatch) -> Ve
         } else {
             method
         };
-        match measure(
-            &method,
+        // Measured below, all columns at once.
+        jobs.push((
+            out.len(),
+            name.clone(),
+            method,
             per.and_then(|c| c.threshold).or(t.threshold),
-            &va,
-            &vb,
-        ) {
+            va,
+            vb,
+        ));
+        out.push(f);
+    }
+    // Columns are independent: measure them on all cores.
+    let measured: Vec<(usize, String, Result<Verdict, String>)> = std::thread::scope(|scope| {
+        let handles: Vec<_> = jobs
+            .iter()
+            .map(|(i, name, method, threshold, va, vb)| {
+                scope.spawn(move || (*i, name.clone(), measure(method, *threshold, va, vb)))
+            })
+            .collect();
+        handles
+            .into_iter()
+            .zip(&jobs)
+            .map(|(h, job)| {
+                h.join().unwrap_or_else(|_| {
+                    (job.0, job.1.clone(), Err("the measurement panicked".into()))
+                })
+            })
+            .collect()
+    });
+    for (i, name, r) in measured {
+        match r {
             Ok(v) if v.score().is_nan() => {
-                f.error = Some(format!("column `{name}`: {} is not defined here", v.method));
-                out.push(f);
+                out[i].error = Some(format!("column `{name}`: {} is not defined here", v.method));
             }
-            Ok(v) => {
-                verdicts.push((out.len(), v));
-                out.push(f);
-            }
-            Err(e) => {
-                f.error = Some(format!("column `{name}`: {e}"));
-                out.push(f);
-            }
+            Ok(v) => verdicts.push((i, v)),
+            Err(e) => out[i].error = Some(format!("column `{name}`: {e}")),
         }
     }
     // Multiple-testing correction over the p-value columns.

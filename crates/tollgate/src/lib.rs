@@ -68,12 +68,13 @@ pub async fn run_plan(
     {
         results.push(run_model_checks(engine, plan, m, base).await);
     }
-    for d in plan
+    let drifts: Vec<&tollgate_core::plan::DriftDecl> = plan
         .drifts
         .iter()
         .filter(|d| filter.is_none_or(|f| d.name.contains(f)))
-    {
-        results.push(drift::run_drift(engine, plan, d, base).await);
+        .collect();
+    if !drifts.is_empty() {
+        results.extend(drift::run_drifts(engine, plan, &drifts, base).await);
     }
     for p in plan
         .pretrains
