@@ -188,6 +188,20 @@ pub struct TestResult {
 }
 
 impl TestResult {
+    /// A test that has not produced anything yet: status `error`, no findings; the runner fills
+    /// in what it learns.
+    pub fn new(kind: TestKind, name: &str, source: Option<&str>) -> Self {
+        TestResult {
+            kind,
+            name: name.to_string(),
+            status: Status::Error,
+            source: source.map(str::to_string),
+            rows: None,
+            error: None,
+            findings: Vec::new(),
+        }
+    }
+
     /// Derive a test's status from its findings.
     pub fn status_of(findings: &[Finding]) -> Status {
         findings

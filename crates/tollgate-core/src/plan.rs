@@ -1094,63 +1094,14 @@ impl Decoder {
                         self.err(value.pos, "unsupported plan `version`: this tollgate reads version 1");
                     }
                 }
-                "sources" => {
-                    let Some(items) = self.map(value, "`sources`") else { continue };
-                    for (k, v) in items {
-                        if let Some(s) = self.source(k, v) {
-                            plan.sources.push(s);
-                        }
-                    }
-                }
+                "sources" => plan.sources = self.items(value, "`sources`", Self::source),
                 "suites" => suites_node = Some(value),
-                "models" => {
-                    let Some(items) = self.map(value, "`models`") else { continue };
-                    for (k, v) in items {
-                        if let Some(m) = self.model(k, v) {
-                            plan.models.push(m);
-                        }
-                    }
-                }
-                "drift" => {
-                    let Some(items) = self.map(value, "`drift`") else { continue };
-                    for (k, v) in items {
-                        if let Some(d) = self.drift(k, v) {
-                            plan.drifts.push(d);
-                        }
-                    }
-                }
-                "pretrain" => {
-                    let Some(items) = self.map(value, "`pretrain`") else { continue };
-                    for (k, v) in items {
-                        if let Some(p) = self.pretrain(k, v) {
-                            plan.pretrains.push(p);
-                        }
-                    }
-                }
-                "behaviour" => {
-                    let Some(items) = self.map(value, "`behaviour`") else { continue };
-                    for (k, v) in items {
-                        if let Some(b) = self.behaviour(k, v) {
-                            plan.behaviours.push(b);
-                        }
-                    }
-                }
-                "model_checks" => {
-                    let Some(items) = self.map(value, "`model_checks`") else { continue };
-                    for (k, v) in items {
-                        if let Some(m) = self.model_check(k, v) {
-                            plan.model_checks.push(m);
-                        }
-                    }
-                }
-                "evaluation" => {
-                    let Some(items) = self.map(value, "`evaluation`") else { continue };
-                    for (k, v) in items {
-                        if let Some(e) = self.evaluation(k, v) {
-                            plan.evaluations.push(e);
-                        }
-                    }
-                }
+                "models" => plan.models = self.items(value, "`models`", Self::model),
+                "drift" => plan.drifts = self.items(value, "`drift`", Self::drift),
+                "pretrain" => plan.pretrains = self.items(value, "`pretrain`", Self::pretrain),
+                "behaviour" => plan.behaviours = self.items(value, "`behaviour`", Self::behaviour),
+                "model_checks" => plan.model_checks = self.items(value, "`model_checks`", Self::model_check),
+                "evaluation" => plan.evaluations = self.items(value, "`evaluation`", Self::evaluation),
                 s if LATER_SECTIONS.contains(&s) => self.diags.push(
                     Diagnostic::new(key.pos, format!("the `{s}` section is not yet supported by this version of tollgate"))
                         .with_help("remove it, or run it with a tollgate that supports it; it is never silently ignored"),
@@ -1567,6 +1518,23 @@ impl Decoder {
             max_in_flight,
             retries,
         })
+    }
+
+    /// The entries of a section of named items (`models:`, `evaluation:`, ...), each decoded
+    /// by `item`; those that do not decode are left out (their errors are recorded).
+    fn items<T>(
+        &mut self,
+        node: &Node,
+        what: &str,
+        item: impl Fn(&mut Self, &Key, &Node) -> Option<T>,
+    ) -> Vec<T> {
+        let Some(entries) = self.map(node, what) else {
+            return Vec::new();
+        };
+        entries
+            .iter()
+            .filter_map(|(k, v)| item(self, k, v))
+            .collect()
     }
 
     fn drift_method(&mut self, node: &Node) -> Option<String> {

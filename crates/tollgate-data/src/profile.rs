@@ -183,17 +183,13 @@ impl Engine {
             .iter()
             .map(|f| (f.name().clone(), f.data_type().clone()))
             .collect();
-        // Distinct counts are exact up to EXACT_DISTINCT_ROWS rows, HyperLogLog beyond.
-        let total = one_row(&ctx, "SELECT COUNT(*) FROM t").await?;
-        let exact = total.first().map(count).unwrap_or(0) <= EXACT_DISTINCT_ROWS;
-        // One scan: the aggregates of every column.
+        // One scan: the aggregates of every column, distinct counts by HyperLogLog (made
+        // exact below for sources of at most EXACT_DISTINCT_ROWS rows).
         let mut select = vec!["COUNT(*)".to_string()];
         for (name, dt) in &fields {
             let c = ident(name);
             select.push(format!("COUNT({c})"));
-            select.push(if exact {
-                format!("COUNT(DISTINCT {c})")
-            } else if !(dt.is_integer() || is_text(dt)) {
+            select.push(if !(dt.is_integer() || is_text(dt)) {
                 // DataFusion's HyperLogLog takes integers and text only: the others as text,
                 // which is as distinct.
                 format!("approx_distinct(CAST({c} AS VARCHAR))")
@@ -241,7 +237,7 @@ impl Engine {
                 count: n,
                 nulls: rows - n.min(rows),
                 distinct,
-                distinct_exact: exact,
+                distinct_exact: false,
                 min,
                 max,
                 mean: None,
@@ -279,6 +275,18 @@ impl Engine {
                 }
             }
             columns.push(p);
+        }
+        // Small enough: exact distinct counts, in one more scan.
+        if rows <= EXACT_DISTINCT_ROWS && !fields.is_empty() {
+            let select: Vec<String> = fields
+                .iter()
+                .map(|(name, _)| format!("COUNT(DISTINCT {})", ident(name)))
+                .collect();
+            let exact = one_row(&ctx, &format!("SELECT {} FROM t", select.join(", "))).await?;
+            for (p, v) in columns.iter_mut().zip(&exact) {
+                p.distinct = count(v);
+                p.distinct_exact = true;
+            }
         }
         // Most frequent values, and histograms.
         for p in &mut columns {

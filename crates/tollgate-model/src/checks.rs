@@ -61,17 +61,6 @@ impl ModelCheck {
     }
 }
 
-/// Names of the checks (for plan decoding and messages).
-pub const CHECK_NAMES: &[&str] = &[
-    "loads",
-    "output_shape",
-    "probabilities_valid",
-    "finite",
-    "deterministic",
-    "batch_invariant",
-    "latency",
-];
-
 /// Rows used for the row-by-row checks (each row is a call).
 pub const ROW_BY_ROW: usize = 100;
 

@@ -415,10 +415,10 @@ fn library_in(dir: &Path) -> Option<PathBuf> {
         .filter_map(Result::ok)
         .map(|e| e.path())
         .filter(|p| {
+            // `libonnxruntime.so.1.20.1` (Linux), `libonnxruntime.1.20.1.dylib` (macOS).
             p.file_name().and_then(|n| n.to_str()).is_some_and(|n| {
-                library_names().iter().any(|base| {
-                    n.starts_with(base) || n.starts_with("libonnxruntime.") && n.ends_with(".dylib")
-                }) && !n.contains("providers")
+                n.starts_with("libonnxruntime.so.")
+                    || n.starts_with("libonnxruntime.") && n.ends_with(".dylib")
             })
         })
         .collect();

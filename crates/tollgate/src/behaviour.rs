@@ -185,18 +185,6 @@ fn row_json(batch: &RecordBatch, row: usize) -> serde_json::Map<String, Value> {
         .collect()
 }
 
-fn error_result(b: &BehaviourDecl, msg: String) -> TestResult {
-    TestResult {
-        kind: TestKind::Behaviour,
-        name: b.name.clone(),
-        status: Status::Error,
-        source: Some(b.source.clone()),
-        rows: None,
-        error: Some(msg),
-        findings: Vec::new(),
-    }
-}
-
 /// Run one behavioural test of a plan.
 pub async fn run_behaviour(
     engine: &Engine,
@@ -206,7 +194,10 @@ pub async fn run_behaviour(
 ) -> TestResult {
     match behaviour(engine, plan, b, base).await {
         Ok(r) => r,
-        Err(e) => error_result(b, e),
+        Err(e) => TestResult {
+            error: Some(e),
+            ..TestResult::new(TestKind::Behaviour, &b.name, Some(&b.source))
+        },
     }
 }
 
@@ -265,13 +256,8 @@ async fn behaviour(
         }
     };
     let mut result = TestResult {
-        kind: TestKind::Behaviour,
-        name: b.name.clone(),
-        status: Status::Error,
-        source: Some(b.source.clone()),
         rows: Some(rows.num_rows() as u64),
-        error: None,
-        findings: Vec::new(),
+        ..TestResult::new(TestKind::Behaviour, &b.name, Some(&b.source))
     };
     let Some(expect) = &b.expect else {
         return Err("a perturbation needs `expect`".into());
@@ -493,13 +479,10 @@ async fn cases(
         });
     }
     Ok(TestResult {
-        kind: TestKind::Behaviour,
-        name: b.name.clone(),
         status: TestResult::status_of(std::slice::from_ref(&f)),
-        source: Some(b.source.clone()),
         rows: Some(n as u64),
-        error: None,
         findings: vec![f],
+        ..TestResult::new(TestKind::Behaviour, &b.name, Some(&b.source))
     })
 }
 

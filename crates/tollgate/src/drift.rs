@@ -216,15 +216,7 @@ pub async fn run_drifts(
     tests
         .iter()
         .map(|t| {
-            let mut result = TestResult {
-                kind: TestKind::Drift,
-                name: t.name.clone(),
-                status: Status::Error,
-                source: Some(t.current.clone()),
-                rows: None,
-                error: None,
-                findings: Vec::new(),
-            };
+            let mut result = TestResult::new(TestKind::Drift, &t.name, Some(&t.current));
             match (rows(&t.reference), rows(&t.current)) {
                 (Ok(reference), Ok(current)) => {
                     result.rows = Some(current.num_rows() as u64);
@@ -282,13 +274,14 @@ fn findings(t: &DriftDecl, reference: &RecordBatch, current: &RecordBatch) -> Ve
             .and_then(|c| c.method.clone())
             .unwrap_or_else(|| t.method.clone());
         // Numeric with few distinct values, or a categorical method asked for: categories.
-        let numbers = numeric(ta)
-            && !matches!(method.as_str(), "chi2" | "linf")
-            && match values(a, true) {
-                Ok(Values::Num(v)) => distinct(&v, CATEGORICAL_DISTINCT) > CATEGORICAL_DISTINCT,
-                _ => false,
-            };
-        let (va, vb) = match (values(a, numbers), values(b, numbers)) {
+        let as_numbers = (numeric(ta) && !matches!(method.as_str(), "chi2" | "linf"))
+            .then(|| values(a, true))
+            .filter(|r| {
+                matches!(r, Ok(Values::Num(v)) if distinct(v, CATEGORICAL_DISTINCT) > CATEGORICAL_DISTINCT)
+            });
+        let numbers = as_numbers.is_some();
+        let va = as_numbers.unwrap_or_else(|| values(a, false));
+        let (va, vb) = match (va, values(b, numbers)) {
             (Ok(x), Ok(y)) => (x, y),
             (Err(e), _) | (_, Err(e)) => {
                 f.error = Some(format!("column `{name}`: {e}"));

@@ -304,15 +304,7 @@ pub async fn run_model_checks(
     d: &ModelCheckDecl,
     base: &Path,
 ) -> TestResult {
-    let mut result = TestResult {
-        kind: TestKind::ModelCheck,
-        name: d.name.clone(),
-        status: Status::Error,
-        source: Some(d.source.clone()),
-        rows: None,
-        error: None,
-        findings: Vec::new(),
-    };
+    let mut result = TestResult::new(TestKind::ModelCheck, &d.name, Some(&d.source));
     let (Some(m), Some(source)) = (
         plan.models.iter().find(|m| m.name == d.model),
         source_of(plan, &d.source),

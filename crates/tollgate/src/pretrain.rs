@@ -170,21 +170,18 @@ async fn sample(
     if rows.schema().field_with_name(label).is_err() {
         return Err(format!("`{name}` has no label column `{label}`"));
     }
-    let x = engine
-        .exprs_over(rows.clone(), &m.inputs)
+    // The model's inputs and the label in one query; the label comes last.
+    let mut exprs = m.inputs.clone();
+    exprs.push((
+        "__tollgate_label".to_string(),
+        format!("CAST({} AS DOUBLE)", quote_ident(label)),
+    ));
+    let mut x = engine
+        .exprs_over(rows.clone(), &exprs)
         .await
         .map_err(|e| e.to_string())?;
-    let y = engine
-        .exprs_over(
-            rows.clone(),
-            &[(
-                label.to_string(),
-                format!("CAST({} AS DOUBLE)", quote_ident(label)),
-            )],
-        )
-        .await
-        .map_err(|e| e.to_string())?;
-    let y = match y.into_iter().next() {
+    let y = x.pop();
+    let y = match y {
         Some(ColumnData::Num(v)) => v
             .into_iter()
             .enumerate()
@@ -298,15 +295,7 @@ pub async fn run_pretrain(
     d: &PretrainDecl,
     base: &Path,
 ) -> TestResult {
-    let mut result = TestResult {
-        kind: TestKind::Pretrain,
-        name: d.name.clone(),
-        status: Status::Error,
-        source: Some(d.source.clone()),
-        rows: None,
-        error: None,
-        findings: Vec::new(),
-    };
+    let mut result = TestResult::new(TestKind::Pretrain, &d.name, Some(&d.source));
     match pretrain_findings(engine, plan, d, base, &mut result).await {
         Ok(findings) => {
             result.status = TestResult::status_of(&findings);
