@@ -120,8 +120,13 @@ enum Command {
     /// Profile a dataset: per column its type, counts, distinct values, extremes, mean,
     /// deviation, quantiles, histogram, top values, lengths and patterns.
     Profile {
-        /// A file, a glob or a directory of part files.
-        data: String,
+        /// A file, a glob or a directory of part files; with `--merge`, profile documents.
+        #[arg(required = true)]
+        data: Vec<String>,
+        /// Merge profiles (JSON documents written by `tollgate profile -o`) into the profile
+        /// of all their data, instead of reading data.
+        #[arg(long)]
+        merge: bool,
         /// Also write a suite inferred from the profile (YAML) to this file.
         #[arg(long = "suite-out")]
         suite_out: Option<PathBuf>,
@@ -365,6 +370,7 @@ fn run(cli: Cli) -> Result<u8, Fatal> {
         }
         Command::Profile {
             data,
+            merge,
             suite_out,
             format,
             output,
@@ -375,14 +381,26 @@ fn run(cli: Cli) -> Result<u8, Fatal> {
                     "unknown --format `{format}`: expected text or json"
                 )));
             }
-            let input = std::fs::canonicalize(&data).ok();
+            let inputs: Vec<_> = data
+                .iter()
+                .filter_map(|d| std::fs::canonicalize(d).ok())
+                .collect();
             for out in output.iter().chain(suite_out.iter()) {
-                if input.is_some() && std::fs::canonicalize(out).ok() == input {
+                if let Ok(out_path) = std::fs::canonicalize(out)
+                    && inputs.contains(&out_path)
+                {
                     return Err(Fatal(format!(
                         "{}: refusing to overwrite the data being profiled",
                         out.display()
                     )));
                 }
+            }
+            if !merge && data.len() > 1 {
+                return Err(Fatal(
+                    "one DATA at a time (a glob or a directory reads several files as one); \
+                     to combine profiles, use --merge A.json B.json"
+                        .into(),
+                ));
             }
             let common = Common {
                 format: "text".into(),
@@ -398,13 +416,16 @@ fn run(cli: Cli) -> Result<u8, Fatal> {
             let source = tollgate::SourceDecl {
                 name: "data".into(),
                 pos: Default::default(),
-                path: data.clone(),
+                path: data.first().cloned().unwrap_or_default(),
                 format: None,
                 csv: Default::default(),
             };
-            let profile = rt
-                .block_on(engine.profile(&source, Path::new(".")))
-                .map_err(|e| Fatal(e.to_string()))?;
+            let profile = if merge {
+                merge_profiles(&data)?
+            } else {
+                rt.block_on(engine.profile(&source, Path::new(".")))
+                    .map_err(|e| Fatal(e.to_string()))?
+            };
             let json = serde_json::to_string_pretty(&profile).map_err(|e| Fatal(e.to_string()))?;
             if let Some(out) = &output {
                 write_atomically(out, &(json.clone() + "\n"))
@@ -804,6 +825,37 @@ fn write_atomically(path: &Path, body: &str) -> std::io::Result<()> {
     written
 }
 
+/// Read profile documents and merge them, in order.
+fn merge_profiles(paths: &[String]) -> Result<tollgate::data::profile::Profile, Fatal> {
+    let mut merged: Option<tollgate::data::profile::Profile> = None;
+    for path in paths {
+        let text = std::fs::read_to_string(path).map_err(|e| Fatal(format!("{path}: {e}")))?;
+        let p: tollgate::data::profile::Profile = serde_json::from_str(&text).map_err(|e| {
+            Fatal(format!(
+                "{path}:{}:{}: not a tollgate profile document: {e}",
+                e.line(),
+                e.column()
+            ))
+        })?;
+        merged = Some(match merged {
+            None => {
+                if p.schema != tollgate::data::profile::SCHEMA {
+                    return Err(Fatal(format!(
+                        "{path}: a `{}` document, expected `{}`",
+                        p.schema,
+                        tollgate::data::profile::SCHEMA
+                    )));
+                }
+                p
+            }
+            Some(m) => {
+                tollgate::data::profile::merge(&m, &p).map_err(|e| Fatal(format!("{path}: {e}")))?
+            }
+        });
+    }
+    merged.ok_or_else(|| Fatal("--merge needs at least one profile".into()))
+}
+
 /// The profile as a table for people.
 fn profile_text(p: &tollgate::data::profile::Profile) -> String {
     let short = |v: &serde_json::Value| {
@@ -830,9 +882,12 @@ fn profile_text(p: &tollgate::data::profile::Profile) -> String {
         "column", "type", "nulls", "distinct", "min", "max", "mean", "std"
     ));
     for c in &p.columns {
+        // All values seen once: no value is frequent.
+        let frequent = c.top.first().is_some_and(|(_, n)| *n > 1);
         let top: Vec<String> = c
             .top
             .iter()
+            .filter(|_| frequent)
             .take(3)
             .map(|(v, n)| format!("{} ({n})", short(v)))
             .collect();

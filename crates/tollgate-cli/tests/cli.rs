@@ -1741,3 +1741,69 @@ fn profile_recognises_patterns_and_refuses_to_overwrite_its_input() {
     assert_eq!(code, 2);
     assert!(err.contains("nope.csv"), "{err}");
 }
+
+#[test]
+fn profiles_of_parts_merge_into_the_profile_of_the_whole() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/titanic/data");
+    let (a, b, whole) = (
+        dir.path().join("train.json"),
+        dir.path().join("test.json"),
+        dir.path().join("whole.json"),
+    );
+    for (csv, out) in [("train.csv", &a), ("test.csv", &b), ("titanic.csv", &whole)] {
+        let (code, _, err) = run(bin().arg("profile").arg(data.join(csv)).arg("-o").arg(out));
+        assert_eq!(code, 0, "{err}");
+    }
+    let merged = dir.path().join("merged.json");
+    let suite = dir.path().join("suite.yaml");
+    let (code, out, err) = run(bin()
+        .args(["profile", "--merge"])
+        .arg(&a)
+        .arg(&b)
+        .arg("-o")
+        .arg(&merged)
+        .arg("--suite-out")
+        .arg(&suite));
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("891 rows"), "{out}");
+    let read = |p: &Path| -> serde_json::Value {
+        serde_json::from_str(&std::fs::read_to_string(p).expect("read")).expect("json")
+    };
+    let (m, w) = (read(&merged), read(&whole));
+    assert_eq!(m["rows"], 891);
+    for (cm, cw) in m["columns"]
+        .as_array()
+        .expect("columns")
+        .iter()
+        .zip(w["columns"].as_array().expect("columns"))
+    {
+        for key in ["name", "type", "count", "nulls", "min", "max", "length"] {
+            assert_eq!(cm[key], cw[key], "{} {key}", cw["name"]);
+        }
+    }
+    // The suite inferred from the merged profile passes on the whole data set.
+    let (code, out, _) = run(bin()
+        .arg("validate")
+        .arg(data.join("titanic.csv"))
+        .arg("--suite")
+        .arg(&suite));
+    assert_eq!(code, 0, "{out}");
+
+    // Bad input: a file that is not a profile, named with its line and column.
+    let junk = dir.path().join("junk.json");
+    std::fs::write(&junk, "{\n  \"rows\": [\n").expect("write");
+    let (code, _, err) = run(bin().args(["profile", "--merge"]).arg(&a).arg(&junk));
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("junk.json:2:10:") && err.contains("not a tollgate profile"),
+        "{err}"
+    );
+    // Several data files without --merge are refused, not silently half-read.
+    let (code, _, err) = run(bin()
+        .arg("profile")
+        .arg(data.join("train.csv"))
+        .arg(data.join("test.csv")));
+    assert_eq!(code, 2);
+    assert!(err.contains("--merge"), "{err}");
+}

@@ -14,6 +14,8 @@ pub mod kl;
 pub mod metric;
 pub mod perturb;
 pub mod profile;
+pub mod sketch;
+pub mod write;
 pub mod run;
 pub mod source;
 pub mod sql;

@@ -82,6 +82,8 @@ impl Engine {
         let ctx = SessionContext::new_with_config(config);
         ctx.register_udf(crate::udf::parses_datetime());
         ctx.register_udf(crate::udf::json_schema());
+        ctx.register_udaf(crate::sketch::hll_udaf());
+        ctx.register_udaf(crate::sketch::tdigest_udaf());
         for f in crate::udf::text_tests() {
             ctx.register_udf(f);
         }

@@ -27,11 +27,16 @@ pub const AUTO_TEST_ROWS: usize = 1000;
 /// Distinct reference values up to which a numeric column is treated as categorical.
 pub const CATEGORICAL_DISTINCT: usize = 5;
 
-/// One column's values, numbers or categories (nulls left out).
+/// One column's values, numbers (sorted, NaN left out) or categories (nulls left out).
+#[derive(Clone)]
 enum Values {
-    Num(Vec<f64>),
+    Num(std::sync::Arc<Vec<f64>>),
     Cat(StringArray),
 }
+
+/// A column's values, converted (and numbers sorted) once per run for every drift test that
+/// reads it: (source, column, as numbers).
+type Cache = std::collections::HashMap<(String, String, bool), Result<Values, String>>;
 
 fn numeric(t: &DataType) -> bool {
     t.is_numeric()
@@ -44,9 +49,9 @@ fn values(col: &ArrayRef, as_numbers: bool) -> Result<Values, String> {
             .as_any()
             .downcast_ref::<Float64Array>()
             .ok_or("not numbers")?;
-        Ok(Values::Num(
+        Ok(Values::Num(std::sync::Arc::new(d::sorted(
             f.iter().flatten().filter(|v| !v.is_nan()).collect(),
-        ))
+        ))))
     } else {
         let c = cast(col, &DataType::Utf8).map_err(|e| e.to_string())?;
         let s = c.as_any().downcast_ref::<StringArray>().ok_or("not text")?;
@@ -213,6 +218,7 @@ pub async fn run_drifts(
             .map(|(_, r)| r.clone())
             .unwrap_or_else(|| Err(format!("unknown source `{name}`")))
     };
+    let mut cache = Cache::new();
     tests
         .iter()
         .map(|t| {
@@ -220,7 +226,7 @@ pub async fn run_drifts(
             match (rows(&t.reference), rows(&t.current)) {
                 (Ok(reference), Ok(current)) => {
                     result.rows = Some(current.num_rows() as u64);
-                    result.findings = findings(t, &reference, &current);
+                    result.findings = findings(t, &reference, &current, &mut cache);
                     result.status = TestResult::status_of(&result.findings);
                 }
                 (Err(e), _) | (_, Err(e)) => result.error = Some(e),
@@ -230,7 +236,18 @@ pub async fn run_drifts(
         .collect()
 }
 
-fn findings(t: &DriftDecl, reference: &RecordBatch, current: &RecordBatch) -> Vec<Finding> {
+fn findings(
+    t: &DriftDecl,
+    reference: &RecordBatch,
+    current: &RecordBatch,
+    cache: &mut Cache,
+) -> Vec<Finding> {
+    let mut values = |source: &str, name: &str, col: &ArrayRef, numbers: bool| {
+        cache
+            .entry((source.to_string(), name.to_string(), numbers))
+            .or_insert_with(|| values(col, numbers))
+            .clone()
+    };
     let (rs, cs) = (reference.schema(), current.schema());
     let names: Vec<String> = if t.columns.is_empty() {
         let mut n: Vec<String> = rs.fields().iter().map(|f| f.name().clone()).collect();
@@ -275,13 +292,13 @@ fn findings(t: &DriftDecl, reference: &RecordBatch, current: &RecordBatch) -> Ve
             .unwrap_or_else(|| t.method.clone());
         // Numeric with few distinct values, or a categorical method asked for: categories.
         let as_numbers = (numeric(ta) && !matches!(method.as_str(), "chi2" | "linf"))
-            .then(|| values(a, true))
+            .then(|| values(&t.reference, name, a, true))
             .filter(|r| {
                 matches!(r, Ok(Values::Num(v)) if distinct(v, CATEGORICAL_DISTINCT) > CATEGORICAL_DISTINCT)
             });
         let numbers = as_numbers.is_some();
-        let va = as_numbers.unwrap_or_else(|| values(a, false));
-        let (va, vb) = match (va, values(b, numbers)) {
+        let va = as_numbers.unwrap_or_else(|| values(&t.reference, name, a, false));
+        let (va, vb) = match (va, values(&t.current, name, b, numbers)) {
             (Ok(x), Ok(y)) => (x, y),
             (Err(e), _) | (_, Err(e)) => {
                 f.error = Some(format!("column `{name}`: {e}"));
