@@ -117,6 +117,37 @@ enum Command {
         #[command(flatten)]
         common: Common,
     },
+    /// What differs between two datasets, rows matched by key: schema, row counts, keys on one
+    /// side only, duplicate keys, and values column by column (exit 1 when anything differs).
+    Diff {
+        /// The expected data: a file, a glob or a directory.
+        expected: String,
+        /// The actual data.
+        actual: String,
+        /// Key columns rows are matched on (comma separated).
+        #[arg(long, value_delimiter = ',', required = true)]
+        key: Vec<String>,
+        /// Compare only these columns (comma separated; default: all).
+        #[arg(long, value_delimiter = ',')]
+        columns: Vec<String>,
+        /// Leave these columns out (comma separated).
+        #[arg(long, value_delimiter = ',')]
+        ignore: Vec<String>,
+        /// Numbers are equal when |expected - actual| <= abs-tol + rel-tol × |expected|.
+        #[arg(long, default_value_t = 0.0)]
+        abs_tol: f64,
+        /// Relative tolerance of numbers.
+        #[arg(long, default_value_t = 0.0)]
+        rel_tol: f64,
+        /// Columns only in the actual data: error (a difference) or ignore.
+        #[arg(long, default_value = "error")]
+        added_columns: String,
+        /// Differing rows shown per kind of difference.
+        #[arg(long, default_value_t = 5)]
+        samples: usize,
+        #[command(flatten)]
+        common: Common,
+    },
     /// Profile a dataset: per column its type, counts, distinct values, extremes, mean,
     /// deviation, quantiles, histogram, top values, lengths and patterns.
     Profile {
@@ -366,6 +397,69 @@ fn run(cli: Cli) -> Result<u8, Fatal> {
             let engine = engine(&common);
             let rt = runtime(&common)?;
             let report = rt.block_on(tollgate::run_plan(&engine, &plan, Path::new("."), None));
+            finish(&report, &common)
+        }
+        Command::Diff {
+            expected,
+            actual,
+            key,
+            columns,
+            ignore,
+            abs_tol,
+            rel_tol,
+            added_columns,
+            samples,
+            common,
+        } => {
+            if !(abs_tol >= 0.0 && abs_tol.is_finite() && rel_tol >= 0.0 && rel_tol.is_finite()) {
+                return Err(Fatal(
+                    "--abs-tol and --rel-tol must be finite numbers of at least 0".into(),
+                ));
+            }
+            let added_columns_ignored = match added_columns.as_str() {
+                "error" => false,
+                "ignore" => true,
+                other => {
+                    return Err(Fatal(format!(
+                        "--added-columns is error or ignore, not `{other}`"
+                    )));
+                }
+            };
+            let source = |name: &str, path: &str| tollgate::SourceDecl {
+                name: name.into(),
+                pos: Default::default(),
+                path: path.to_string(),
+                format: None,
+                csv: Default::default(),
+            };
+            let decl = tollgate::core::plan::DiffDecl {
+                name: format!("{expected} vs {actual}"),
+                pos: Default::default(),
+                expected: "expected".into(),
+                actual: "actual".into(),
+                key,
+                columns,
+                ignore,
+                abs: abs_tol,
+                rel: rel_tol,
+                per_column: Vec::new(),
+                added_columns_ignored,
+                samples: samples.min(1000),
+                severity: tollgate::core::Severity::Error,
+            };
+            let plan = tollgate::Plan {
+                sources: vec![source("expected", &expected), source("actual", &actual)],
+                diffs: vec![decl],
+                ..Default::default()
+            };
+            check_outputs(&common, &[PathBuf::from(&expected), PathBuf::from(&actual)])?;
+            let engine = engine(&common);
+            let rt = runtime(&common)?;
+            let report = rt.block_on(tollgate::run_plan(&engine, &plan, Path::new("."), None));
+            // Data that cannot be compared (a missing key, unreadable files) is bad input.
+            if let Some(e) = report.tests.iter().find_map(|t| t.error.clone()) {
+                return Err(Fatal(e));
+            }
             finish(&report, &common)
         }
         Command::Profile {

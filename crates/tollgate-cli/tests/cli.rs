@@ -240,7 +240,7 @@ fn missing_data_and_missing_suite_exit_2() {
 }
 
 #[test]
-fn later_sections_are_not_yet_supported_errors() {
+fn a_diff_without_a_key_is_a_plan_error() {
     let dir = tempfile::tempdir().expect("tempdir");
     let plan = dir.path().join("tollgate.yaml");
     std::fs::write(
@@ -251,7 +251,7 @@ fn later_sections_are_not_yet_supported_errors() {
     let (code, _, err) = run(bin().arg("test").arg(&plan));
     assert_eq!(code, 2);
     assert!(
-        err.contains("tollgate.yaml:4:1: the `diffs` section is not yet supported"),
+        err.contains("tollgate.yaml:5:3: diff `x` needs `expected`, `actual` and `key`"),
         "{err}"
     );
 }
@@ -1806,4 +1806,51 @@ fn profiles_of_parts_merge_into_the_profile_of_the_whole() {
         .arg(data.join("test.csv")));
     assert_eq!(code, 2);
     assert!(err.contains("--merge"), "{err}");
+}
+
+#[test]
+fn diff_exits_1_on_differences_0_when_equal_and_2_on_bad_input() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let e = write_csv(
+        dir.path(),
+        "expected.csv",
+        "item,ctr",
+        ["1,0.5", "2,0.25", "3,0.125"].map(String::from).into_iter(),
+    );
+    let a = write_csv(
+        dir.path(),
+        "actual.csv",
+        "item,ctr",
+        ["3,0.125", "1,0.5", "2,0.2501"]
+            .map(String::from)
+            .into_iter(),
+    );
+    let (code, out, err) = run(bin().arg("diff").arg(&e).arg(&a).args(["--key", "item"]));
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(out.contains("FAIL values_equal ctr"), "{out}");
+    assert!(
+        out.contains("item=2, expected=0.25, actual=0.2501"),
+        "{out}"
+    );
+    let (code, out, _) = run(bin().arg("diff").arg(&e).arg(&a).args([
+        "--key",
+        "item",
+        "--abs-tol",
+        "0.001",
+        "--format",
+        "json",
+    ]));
+    assert_eq!(code, 0, "{out}");
+    let report: serde_json::Value = serde_json::from_str(&out).expect("json");
+    assert_eq!(report["tests"][0]["kind"], "diff");
+    assert_eq!(report["tests"][0]["status"], "passed");
+    let (code, _, err) = run(bin().arg("diff").arg(&e).arg(&a).args(["--key", "nope"]));
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("key column `nope` is missing in") && err.contains("expected.csv"),
+        "{err}"
+    );
+    let (code, _, err) = run(bin().arg("diff").arg(&e).arg(&a));
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("--key"), "{err}");
 }

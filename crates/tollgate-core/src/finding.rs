@@ -54,8 +54,10 @@ impl Severity {
 /// One failing row in a sample: its 0-based row number and the values of interest.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct SampleRow {
-    /// 0-based position of the row in the source (files in name order).
-    pub row: u64,
+    /// 0-based position of the row in the source (files in name order); absent where rows
+    /// have no position (a diff's rows are named by their key).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub row: Option<u64>,
     /// Column name to value (id columns first, then the checked columns).
     pub values: serde_json::Map<String, Value>,
 }

@@ -477,6 +477,8 @@ pub struct Plan {
     pub pretrains: Vec<PretrainDecl>,
     /// Drift tests by name.
     pub drifts: Vec<DriftDecl>,
+    /// Diffs by name.
+    pub diffs: Vec<DiffDecl>,
 }
 
 /// The drift methods `method:` accepts.
@@ -518,6 +520,38 @@ pub struct DriftDecl {
     pub max_drifted_share: f64,
     /// Multiple-testing correction for p-value methods: `none`, `bonferroni` or `bh`.
     pub correction: String,
+    /// Severity.
+    pub severity: Severity,
+}
+
+/// A diff between an expected and an actual dataset (`diffs:`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct DiffDecl {
+    /// Its name.
+    pub name: String,
+    /// Where it is declared.
+    pub pos: Pos,
+    /// The expected data: a source name, or a path relative to the plan.
+    pub expected: String,
+    /// The actual data: a source name, or a path relative to the plan.
+    pub actual: String,
+    /// Key columns rows are matched on.
+    pub key: Vec<String>,
+    /// Compare only these columns (empty: all).
+    pub columns: Vec<String>,
+    /// Columns left out.
+    pub ignore: Vec<String>,
+    /// Absolute tolerance of numbers.
+    pub abs: f64,
+    /// Relative tolerance of numbers (relative to the expected value).
+    pub rel: f64,
+    /// Per-column tolerances: (column, abs, rel).
+    pub per_column: Vec<(String, f64, f64)>,
+    /// Whether columns only in the actual data are differences (`added_columns: error`, the
+    /// default) or not (`ignore`).
+    pub added_columns_ignored: bool,
+    /// Differing rows shown per kind of difference.
+    pub samples: usize,
     /// Severity.
     pub severity: Severity,
 }
@@ -883,7 +917,7 @@ pub struct EvaluationDecl {
 
 /// Plan sections that later versions of tollgate will run; named so that they are reported as
 /// "not yet supported" instead of "unknown".
-const LATER_SECTIONS: &[&str] = &["diffs"];
+const LATER_SECTIONS: &[&str] = &[];
 
 /// Decode a plan file's text.
 pub fn parse_plan(text: &str) -> Result<Plan, Diagnostics> {
@@ -1081,6 +1115,7 @@ impl Decoder {
             "behaviour",
             "pretrain",
             "drift",
+            "diffs",
         ]
         .iter()
         .chain(LATER_SECTIONS)
@@ -1098,6 +1133,7 @@ impl Decoder {
                 "suites" => suites_node = Some(value),
                 "models" => plan.models = self.items(value, "`models`", Self::model),
                 "drift" => plan.drifts = self.items(value, "`drift`", Self::drift),
+                "diffs" => plan.diffs = self.items(value, "`diffs`", Self::diff),
                 "pretrain" => plan.pretrains = self.items(value, "`pretrain`", Self::pretrain),
                 "behaviour" => plan.behaviours = self.items(value, "`behaviour`", Self::behaviour),
                 "model_checks" => plan.model_checks = self.items(value, "`model_checks`", Self::model_check),
@@ -1620,6 +1656,119 @@ impl Decoder {
             self.err(
                 key.pos,
                 format!("{what} needs `reference` and `current` sources"),
+            );
+        }
+        Some(d)
+    }
+
+    fn tolerance(&mut self, node: &Node, what: &str) -> (f64, f64) {
+        let (mut abs, mut rel) = (0.0, 0.0);
+        if let Some(t) = self.map(node, what) {
+            for (k, v) in t {
+                match k.name.as_str() {
+                    "abs" | "rel" => match self.number(v, &format!("`{}`", k.name)) {
+                        Some(x) if x >= 0.0 && x.is_finite() => {
+                            if k.name == "abs" {
+                                abs = x
+                            } else {
+                                rel = x
+                            }
+                        }
+                        Some(_) => self.err(
+                            v.pos,
+                            format!("`{}` must be a finite number of at least 0", k.name),
+                        ),
+                        None => {}
+                    },
+                    _ => self.unknown_key(k, &["abs", "rel"], what),
+                }
+            }
+        }
+        (abs, rel)
+    }
+
+    fn diff(&mut self, key: &Key, node: &Node) -> Option<DiffDecl> {
+        let what = format!("diff `{}`", key.name);
+        let entries = self.map(node, &what)?;
+        const KEYS: &[&str] = &[
+            "expected",
+            "actual",
+            "key",
+            "columns",
+            "ignore",
+            "tolerance",
+            "per_column",
+            "added_columns",
+            "samples",
+            "severity",
+        ];
+        let mut d = DiffDecl {
+            name: key.name.clone(),
+            pos: key.pos,
+            expected: String::new(),
+            actual: String::new(),
+            key: Vec::new(),
+            columns: Vec::new(),
+            ignore: Vec::new(),
+            abs: 0.0,
+            rel: 0.0,
+            per_column: Vec::new(),
+            added_columns_ignored: false,
+            samples: 5,
+            severity: Severity::Error,
+        };
+        for (k, v) in entries {
+            match k.name.as_str() {
+                "expected" => d.expected = self.string(v, "`expected`").unwrap_or_default(),
+                "actual" => d.actual = self.string(v, "`actual`").unwrap_or_default(),
+                "key" => {
+                    d.key = match &v.kind {
+                        NodeKind::Str(s) => vec![s.clone()],
+                        _ => self.strings(v, "`key`").unwrap_or_default(),
+                    }
+                }
+                "columns" => d.columns = self.strings(v, "`columns`").unwrap_or_default(),
+                "ignore" => d.ignore = self.strings(v, "`ignore`").unwrap_or_default(),
+                "tolerance" => (d.abs, d.rel) = self.tolerance(v, "`tolerance`"),
+                "per_column" => {
+                    let Some(cols) = self.map(v, "`per_column`") else {
+                        continue;
+                    };
+                    for (ck, cv) in cols {
+                        let Some(args) = self.map(cv, &format!("`per_column.{}`", ck.name)) else {
+                            continue;
+                        };
+                        let mut tol = (d.abs, d.rel);
+                        for (ak, av) in args {
+                            match ak.name.as_str() {
+                                "tolerance" => tol = self.tolerance(av, "`tolerance`"),
+                                _ => self.unknown_key(ak, &["tolerance"], "a column's diff"),
+                            }
+                        }
+                        d.per_column.push((ck.name.clone(), tol.0, tol.1));
+                    }
+                }
+                "added_columns" => match self.string(v, "`added_columns`").as_deref() {
+                    Some("error") => d.added_columns_ignored = false,
+                    Some("ignore") => d.added_columns_ignored = true,
+                    Some(o) => self.err(
+                        v.pos,
+                        format!("`added_columns` is `error` or `ignore`, not `{o}`"),
+                    ),
+                    None => {}
+                },
+                "samples" => match v.kind {
+                    NodeKind::Int(n) if (0..=1000).contains(&n) => d.samples = n as usize,
+                    _ => self.err(v.pos, "`samples` must be an integer between 0 and 1000"),
+                },
+                "severity" => d.severity = self.severity(v).unwrap_or(Severity::Error),
+                _ => self.unknown_key(k, KEYS, &what),
+            }
+        }
+        if d.expected.is_empty() || d.actual.is_empty() || d.key.is_empty() {
+            self.err(
+                key.pos,
+                format!("{what} needs `expected`, `actual` and `key`"),
             );
         }
         Some(d)

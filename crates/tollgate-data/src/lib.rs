@@ -7,6 +7,7 @@
 #![deny(missing_docs)]
 
 pub mod check;
+pub mod diff;
 pub mod drift;
 pub mod error;
 pub mod jsonschema;
@@ -14,13 +15,13 @@ pub mod kl;
 pub mod metric;
 pub mod perturb;
 pub mod profile;
-pub mod sketch;
-pub mod write;
 pub mod run;
+pub mod sketch;
 pub mod source;
 pub mod sql;
 pub mod udf;
 pub mod value;
+pub mod write;
 
 pub use error::{DataError, Result};
 pub use run::{Engine, EngineOptions, Prepared};

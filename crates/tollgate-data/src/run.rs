@@ -66,7 +66,7 @@ impl Engine {
         Engine { opts }
     }
 
-    fn context(&self, partitions: Option<usize>) -> SessionContext {
+    pub(crate) fn context(&self, partitions: Option<usize>) -> SessionContext {
         let mut config = SessionConfig::new().with_information_schema(false);
         // Column names in SQL are case-sensitive, as they are in the suite's YAML.
         config.options_mut().sql_parser.enable_ident_normalization = false;
@@ -527,7 +527,10 @@ impl Engine {
                             let v = V::from_array(b.column(i + 1), r);
                             values.insert(name, v.to_json());
                         }
-                        f.sample.push(SampleRow { row, values });
+                        f.sample.push(SampleRow {
+                            row: Some(row),
+                            values,
+                        });
                     }
                 }
             }

@@ -44,9 +44,9 @@ pub fn junit(report: &RunReport, fail_on_warn: bool) -> String {
                         detail.push_str(&format!("{u} of {e} unexpected\n"));
                     }
                     for row in &f.sample {
+                        let at = row.row.map(|r| format!("row {r}: ")).unwrap_or_default();
                         detail.push_str(&format!(
-                            "row {}: {}\n",
-                            row.row,
+                            "{at}{}\n",
                             serde_json::Value::Object(row.values.clone())
                         ));
                     }

@@ -190,7 +190,14 @@ fn finding(out: &mut String, f: &Finding, p: &Paint) {
         let _ = writeln!(out, "          failing rows:");
         for r in &f.sample {
             let vals: Vec<String> = r.values.iter().map(|(k, v)| format!("{k}={}", v)).collect();
-            let _ = writeln!(out, "            row {}: {}", r.row, vals.join(", "));
+            match r.row {
+                Some(row) => {
+                    let _ = writeln!(out, "            row {row}: {}", vals.join(", "));
+                }
+                None => {
+                    let _ = writeln!(out, "            {}", vals.join(", "));
+                }
+            }
         }
     }
 }

@@ -342,7 +342,7 @@ async fn behaviour(
         }
         values.insert("row".into(), Value::Object(original));
         f.sample.push(SampleRow {
-            row: positions[i] as u64,
+            row: Some(positions[i] as u64),
             values,
         });
     }
@@ -474,7 +474,7 @@ async fn cases(
         }
         values.insert("row".into(), Value::Object(c.row.clone()));
         f.sample.push(SampleRow {
-            row: i as u64,
+            row: Some(i as u64),
             values,
         });
     }

@@ -17,8 +17,10 @@
 use std::path::Path;
 
 pub mod behaviour;
+pub mod diff;
 pub mod drift;
 pub mod pretrain;
+pub mod testing;
 
 pub use tollgate_core as core;
 use tollgate_core::plan::{
@@ -96,6 +98,13 @@ pub async fn run_plan(
         .filter(|e| filter.is_none_or(|f| e.name.contains(f)))
     {
         results.push(run_evaluation(engine, plan, e, base).await);
+    }
+    for d in plan
+        .diffs
+        .iter()
+        .filter(|d| filter.is_none_or(|f| d.name.contains(f)))
+    {
+        results.push(diff::run_diff(engine, plan, d, base).await);
     }
     RunReport::new(results)
 }

@@ -275,7 +275,7 @@ fn leakage(
         values.insert("training_row".into(), json!(j));
         values.insert("key".into(), json!(b[*i].replace('\u{1f}', " | ")));
         f.sample.push(SampleRow {
-            row: *i as u64,
+            row: Some(*i as u64),
             values,
         });
     }

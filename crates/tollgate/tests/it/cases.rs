@@ -89,7 +89,12 @@ pub fn line(f: &tollgate::Finding) -> String {
         s.push_str(&format!(" unexpected={u}/{e}"));
     }
     if !f.sample.is_empty() {
-        let rows: Vec<String> = f.sample.iter().map(|r| r.row.to_string()).collect();
+        let rows: Vec<String> = f
+            .sample
+            .iter()
+            .filter_map(|r| r.row)
+            .map(|r| r.to_string())
+            .collect();
         s.push_str(&format!(" rows=[{}]", rows.join(",")));
     }
     s

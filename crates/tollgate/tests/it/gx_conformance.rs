@@ -336,7 +336,7 @@ fn run_case(
             })
             .collect();
         if want.len() == list.len() {
-            let mut got: Vec<u64> = f.sample.iter().map(|r| r.row).collect();
+            let mut got: Vec<u64> = f.sample.iter().filter_map(|r| r.row).collect();
             want.sort_unstable();
             got.sort_unstable();
             if want != got {

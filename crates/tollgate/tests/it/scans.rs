@@ -89,7 +89,8 @@ fn failing_checks_add_one_bounded_query_each() {
     assert_eq!(prepared.scans(), 3);
     assert_eq!(result.findings[0].sample.len(), 5);
     assert_eq!(
-        result.findings[0].sample[0].row, 10,
+        result.findings[0].sample[0].row,
+        Some(10),
         "first row with amount > 10 is row 10 (10.5)"
     );
 }

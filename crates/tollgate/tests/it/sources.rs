@@ -156,7 +156,7 @@ fn csv_options_and_pinned_types() {
     let f = &r.tests[0].findings[0];
     assert_eq!(f.status, Status::Failed, "{f:#?}");
     assert_eq!(f.unexpected_count, Some(1));
-    assert_eq!(f.sample[0].row, 10_020);
+    assert_eq!(f.sample[0].row, Some(10_020));
     assert_eq!(f.sample[0].values["code"], serde_json::json!("X-1"));
 }
 
