@@ -170,6 +170,9 @@ enum Command {
         /// Worker threads and scan partitions (default: all cores).
         #[arg(long)]
         threads: Option<usize>,
+        /// Progress on standard error: auto (on a terminal), always or never.
+        #[arg(long, default_value = "auto")]
+        progress: String,
     },
     /// Convert a suite from another tool (`tollgate import gx SUITE.json > suite.yaml`).
     Import {
@@ -187,7 +190,7 @@ enum Command {
 
 #[derive(Args, Clone)]
 struct Common {
-    /// Format of standard output: text, json or junit.
+    /// Format of standard output: text, json, junit, html or markdown.
     #[arg(long, default_value = "text")]
     format: String,
     /// Also write results to FILE (repeatable; the format follows the extension: .json, .xml, .txt).
@@ -208,6 +211,55 @@ struct Common {
     /// Rows per batch (for testing the engine; results do not change).
     #[arg(long, hide = true)]
     batch_size: Option<usize>,
+    /// Progress of long scans on standard error: auto (on a terminal, not with --quiet),
+    /// always or never.
+    #[arg(long, default_value = "auto")]
+    progress: String,
+}
+
+/// Run a future, showing the progress of its scans on standard error (rows, rows/s, elapsed,
+/// ETA when the files say how many rows there are) when `--progress` asks for it.
+fn block<F: std::future::Future>(
+    rt: &tokio::runtime::Runtime,
+    common: &Common,
+    fut: F,
+) -> F::Output {
+    let show = match common.progress.as_str() {
+        "always" => true,
+        "never" => false,
+        _ => !common.quiet && std::io::stderr().is_terminal(),
+    };
+    if !show {
+        return rt.block_on(fut);
+    }
+    use tollgate::data::progress;
+    progress::enable();
+    let start = std::time::Instant::now();
+    // Every 250 ms (TOLLGATE_PROGRESS_MS changes it; the tests use it).
+    let every = std::env::var("TOLLGATE_PROGRESS_MS")
+        .ok()
+        .and_then(|v| v.parse::<u64>().ok())
+        .unwrap_or(250)
+        .max(1);
+    let (stop, stopped) = std::sync::mpsc::channel::<()>();
+    let ticker = std::thread::spawn(move || {
+        let mut shown = false;
+        while let Err(std::sync::mpsc::RecvTimeoutError::Timeout) =
+            stopped.recv_timeout(std::time::Duration::from_millis(every))
+        {
+            let p = &progress::PROGRESS;
+            let line = progress::line(p.rows(), p.total(), start.elapsed());
+            eprint!("\r\x1b[2K{line}");
+            shown = true;
+        }
+        if shown {
+            eprint!("\r\x1b[2K");
+        }
+    });
+    let out = rt.block_on(fut);
+    let _ = stop.send(());
+    let _ = ticker.join();
+    out
 }
 
 /// An error that stops the run: printed to stderr, exit code 2.
@@ -337,7 +389,11 @@ fn run(cli: Cli) -> Result<u8, Fatal> {
             check_outputs(&common, &[PathBuf::from(&predictions)])?;
             let engine = engine(&common);
             let rt = runtime(&common)?;
-            let report = rt.block_on(tollgate::run_plan(&engine, &plan, Path::new("."), None));
+            let report = block(
+                &rt,
+                &common,
+                tollgate::run_plan(&engine, &plan, Path::new("."), None),
+            );
             finish(&report, &common)
         }
         Command::Drift {
@@ -396,7 +452,11 @@ fn run(cli: Cli) -> Result<u8, Fatal> {
             )?;
             let engine = engine(&common);
             let rt = runtime(&common)?;
-            let report = rt.block_on(tollgate::run_plan(&engine, &plan, Path::new("."), None));
+            let report = block(
+                &rt,
+                &common,
+                tollgate::run_plan(&engine, &plan, Path::new("."), None),
+            );
             finish(&report, &common)
         }
         Command::Diff {
@@ -455,7 +515,11 @@ fn run(cli: Cli) -> Result<u8, Fatal> {
             check_outputs(&common, &[PathBuf::from(&expected), PathBuf::from(&actual)])?;
             let engine = engine(&common);
             let rt = runtime(&common)?;
-            let report = rt.block_on(tollgate::run_plan(&engine, &plan, Path::new("."), None));
+            let report = block(
+                &rt,
+                &common,
+                tollgate::run_plan(&engine, &plan, Path::new("."), None),
+            );
             // Data that cannot be compared (a missing key, unreadable files) is bad input.
             if let Some(e) = report.tests.iter().find_map(|t| t.error.clone()) {
                 return Err(Fatal(e));
@@ -469,6 +533,7 @@ fn run(cli: Cli) -> Result<u8, Fatal> {
             format,
             output,
             threads,
+            progress,
         } => {
             if !matches!(format.as_str(), "text" | "json") {
                 return Err(Fatal(format!(
@@ -504,6 +569,7 @@ fn run(cli: Cli) -> Result<u8, Fatal> {
                 fail_on: "error".into(),
                 verbose: false,
                 batch_size: None,
+                progress: progress.clone(),
             };
             let engine = engine(&common);
             let rt = runtime(&common)?;
@@ -517,7 +583,7 @@ fn run(cli: Cli) -> Result<u8, Fatal> {
             let profile = if merge {
                 merge_profiles(&data)?
             } else {
-                rt.block_on(engine.profile(&source, Path::new(".")))
+                block(&rt, &common, engine.profile(&source, Path::new(".")))
                     .map_err(|e| Fatal(e.to_string()))?
             };
             let json = serde_json::to_string_pretty(&profile).map_err(|e| Fatal(e.to_string()))?;
@@ -593,7 +659,11 @@ fn run(cli: Cli) -> Result<u8, Fatal> {
             check_outputs(&common, &protected)?;
             let engine = engine(&common);
             let rt = runtime(&common)?;
-            let report = rt.block_on(tollgate::run_plan(&engine, &plan, &base, filter.as_deref()));
+            let report = block(
+                &rt,
+                &common,
+                tollgate::run_plan(&engine, &plan, &base, filter.as_deref()),
+            );
             if report.tests.is_empty() {
                 let what = match &filter {
                     Some(f) => format!("no test name contains `{f}`"),
@@ -657,12 +727,11 @@ fn run(cli: Cli) -> Result<u8, Fatal> {
             check_outputs(&common, &[suite.clone(), PathBuf::from(&data)])?;
             let engine = engine(&common);
             let rt = runtime(&common)?;
-            let report = rt.block_on(tollgate::run_suites(
-                &engine,
-                &source,
-                &[decl],
-                Path::new("."),
-            ));
+            let report = block(
+                &rt,
+                &common,
+                tollgate::run_suites(&engine, &source, &[decl], Path::new(".")),
+            );
             finish(&report, &common)
         }
     }
@@ -793,8 +862,14 @@ fn runtime(common: &Common) -> Result<tokio::runtime::Runtime, Fatal> {
 fn check_outputs(common: &Common, protected: &[PathBuf]) -> Result<(), Fatal> {
     if Format::parse(&common.format).is_none() {
         return Err(Fatal(format!(
-            "unknown --format `{}`: expected text, json or junit",
+            "unknown --format `{}`: expected text, json, junit, html or markdown",
             common.format
+        )));
+    }
+    if !matches!(common.progress.as_str(), "auto" | "always" | "never") {
+        return Err(Fatal(format!(
+            "unknown --progress `{}`: expected auto, always or never",
+            common.progress
         )));
     }
     if !matches!(common.fail_on.as_str(), "warn" | "error") {
@@ -807,7 +882,7 @@ fn check_outputs(common: &Common, protected: &[PathBuf]) -> Result<(), Fatal> {
         let name = out.to_string_lossy();
         if Format::from_extension(&name).is_none() {
             return Err(Fatal(format!(
-                "{name}: cannot tell the output format from the extension (use .json, .xml or .txt)"
+                "{name}: cannot tell the output format from the extension (use .json, .xml, .txt, .html or .md)"
             )));
         }
         let canon = std::fs::canonicalize(out).ok();

@@ -1854,3 +1854,52 @@ fn diff_exits_1_on_differences_0_when_equal_and_2_on_bad_input() {
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("--key"), "{err}");
 }
+
+#[test]
+fn a_value_that_breaks_type_inference_late_in_a_file_is_named_with_the_file_and_line() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let rows = (0..30_000)
+        .map(|i| format!("{i},{i}"))
+        .chain(["x,1".to_string()]);
+    let data = write_csv(dir.path(), "late.csv", "a,b", rows);
+    let (code, _, err) = run(bin().arg("profile").arg(&data));
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("late.csv: reading the data failed"), "{err}");
+    assert!(err.contains("'x'") && err.contains("line 30001"), "{err}");
+}
+
+#[test]
+fn progress_is_shown_only_when_asked_or_on_a_terminal() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let rows = (0..300_000).map(|i| format!("{i},{}", i % 7));
+    let data = write_csv(dir.path(), "big.csv", "a,b", rows);
+    let suite = dir.path().join("s.yaml");
+    std::fs::write(&suite, "columns:\n  a: { not_null: true, unique: true }\n").expect("write");
+    // Not a terminal (the tests' pipes): nothing on standard error.
+    let (code, _, err) = run(bin().arg("validate").arg(&data).arg("--suite").arg(&suite));
+    assert_eq!(code, 0, "{err}");
+    assert!(err.is_empty(), "{err}");
+    // Asked for: a line with rows, rate and elapsed time, cleared at the end.
+    let (code, _, err) = run(bin()
+        .arg("validate")
+        .arg(&data)
+        .arg("--suite")
+        .arg(&suite)
+        .args(["--progress", "always"])
+        .env("TOLLGATE_PROGRESS_MS", "1"));
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        err.contains(" rows · ") && err.contains("rows/s"),
+        "{err:?}"
+    );
+    assert!(err.contains("300k rows · "), "every row counted: {err:?}");
+    assert!(err.ends_with("\r\u{1b}[2K"), "the line is cleared: {err:?}");
+    let (code, _, err) = run(bin()
+        .arg("validate")
+        .arg(&data)
+        .arg("--suite")
+        .arg(&suite)
+        .args(["--progress", "sometimes"]));
+    assert_eq!(code, 2);
+    assert!(err.contains("expected auto, always or never"), "{err}");
+}

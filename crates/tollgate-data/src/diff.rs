@@ -147,6 +147,19 @@ impl Engine {
         base: &Path,
         opts: &DiffOptions,
     ) -> Result<DiffResult> {
+        let both = format!("{} or {}", expected.path, actual.path);
+        self.diff_at(expected, actual, base, opts)
+            .await
+            .map_err(|e| e.at(&both))
+    }
+
+    async fn diff_at(
+        &self,
+        expected: &SourceDecl,
+        actual: &SourceDecl,
+        base: &Path,
+        opts: &DiffOptions,
+    ) -> Result<DiffResult> {
         if opts.key.is_empty() {
             return Err(DataError::Plan(
                 "a diff needs key columns to match rows (--key / `key:`)".into(),

@@ -19,6 +19,16 @@ pub enum DataError {
     Internal(String),
 }
 
+impl DataError {
+    /// Name the data a read error came from, when its message does not already.
+    pub fn at(self, path: &str) -> DataError {
+        match self {
+            DataError::Source(m) if !m.contains(path) => DataError::Source(format!("{path}: {m}")),
+            other => other,
+        }
+    }
+}
+
 /// Result alias.
 pub type Result<T, E = DataError> = std::result::Result<T, E>;
 

@@ -15,6 +15,7 @@ pub mod kl;
 pub mod metric;
 pub mod perturb;
 pub mod profile;
+pub mod progress;
 pub mod run;
 pub mod sketch;
 pub mod source;

@@ -210,6 +210,12 @@ fn count(v: &Value) -> u64 {
 impl Engine {
     /// Profile a source.
     pub async fn profile(&self, decl: &SourceDecl, base: &Path) -> Result<Profile> {
+        self.profile_at(decl, base)
+            .await
+            .map_err(|e| e.at(&decl.path))
+    }
+
+    async fn profile_at(&self, decl: &SourceDecl, base: &Path) -> Result<Profile> {
         let prepared = self.prepare(decl, base, &[]).await?;
         let ctx = prepared.context();
         let fields: Vec<(String, DataType)> = prepared

@@ -99,6 +99,17 @@ impl Engine {
         base: &Path,
         suites: &[&SuiteDecl],
     ) -> Result<Vec<TestResult>> {
+        self.run_suites_at(decl, base, suites)
+            .await
+            .map_err(|e| e.at(&decl.path))
+    }
+
+    async fn run_suites_at(
+        &self,
+        decl: &SourceDecl,
+        base: &Path,
+        suites: &[&SuiteDecl],
+    ) -> Result<Vec<TestResult>> {
         let prepared = self.prepare(decl, base, suites).await?;
         let mut results = Vec::new();
         for s in suites {
@@ -706,7 +717,9 @@ impl Engine {
         limit: Option<usize>,
     ) -> Result<Vec<ColumnData>> {
         let prepared = self.prepare(decl, base, &[]).await?;
-        exprs_in(&prepared.ordered, exprs, limit).await
+        exprs_in(&prepared.ordered, exprs, limit)
+            .await
+            .map_err(|e| e.at(&decl.path))
     }
 
     /// Every column of a source's rows, in file order, at most `limit` rows, as one batch
@@ -722,6 +735,18 @@ impl Engine {
 
     /// As `read_rows`, reading only `columns` (those the source has; `None`: all).
     pub async fn read_some_rows(
+        &self,
+        decl: &SourceDecl,
+        base: &Path,
+        limit: Option<usize>,
+        columns: Option<&[String]>,
+    ) -> Result<RecordBatch> {
+        self.read_some_rows_at(decl, base, limit, columns)
+            .await
+            .map_err(|e| e.at(&decl.path))
+    }
+
+    async fn read_some_rows_at(
         &self,
         decl: &SourceDecl,
         base: &Path,

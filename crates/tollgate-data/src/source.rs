@@ -410,7 +410,12 @@ impl TableProvider for CountingTable {
         limit: Option<usize>,
     ) -> datafusion::error::Result<Arc<dyn ExecutionPlan>> {
         self.scans.fetch_add(1, Ordering::SeqCst);
-        self.inner.scan(state, projection, filters, limit).await
+        let plan = self.inner.scan(state, projection, filters, limit).await?;
+        Ok(if crate::progress::enabled() {
+            crate::progress::CountingExec::wrap(plan)
+        } else {
+            plan
+        })
     }
 
     fn supports_filters_pushdown(
