@@ -1903,3 +1903,101 @@ fn progress_is_shown_only_when_asked_or_on_a_terminal() {
     assert_eq!(code, 2);
     assert!(err.contains("expected auto, always or never"), "{err}");
 }
+
+#[test]
+fn findings_carry_small_charts_for_reports() {
+    // Evaluation: ROC and PR curves and a confusion matrix over the 500 fixture rows.
+    let (code, out, err) = run(bin()
+        .arg("eval")
+        .arg(fixtures().join("preds_500.csv"))
+        .args(["--label", "y", "--score", "p"])
+        .args(["--metric", "roc_auc", "--metric", "average_precision"])
+        .args([
+            "--metric", "accuracy", "--metric", "brier", "--format", "json",
+        ]));
+    assert_eq!(code, 0, "{out}{err}");
+    let doc: serde_json::Value = serde_json::from_str(&out).expect("JSON");
+    let findings = doc["tests"][0]["findings"].as_array().expect("findings");
+    let plot = |check: &str| {
+        findings
+            .iter()
+            .find(|f| f["check"] == check && f.get("slice").is_none())
+            .map(|f| f["plot"].clone())
+            .expect("finding")
+    };
+    let roc = plot("roc_auc");
+    assert_eq!(roc["kind"], "roc");
+    let (x, y) = (
+        roc["x"].as_array().expect("x"),
+        roc["y"].as_array().expect("y"),
+    );
+    assert_eq!(x.len(), y.len());
+    assert!(x.len() <= 200 && x.len() > 10, "{}", x.len());
+    assert_eq!(
+        (x[0].clone(), y[0].clone()),
+        (serde_json::json!(0.0), serde_json::json!(0.0))
+    );
+    assert_eq!(
+        (x[x.len() - 1].clone(), y[y.len() - 1].clone()),
+        (serde_json::json!(1.0), serde_json::json!(1.0))
+    );
+    assert_eq!(plot("average_precision")["kind"], "pr");
+    let confusion = plot("accuracy");
+    let cells: u64 = confusion["matrix"]
+        .as_array()
+        .expect("rows")
+        .iter()
+        .flat_map(|r| {
+            r.as_array()
+                .expect("row")
+                .iter()
+                .map(|v| v.as_u64().unwrap_or(0))
+        })
+        .sum();
+    assert_eq!(cells, 500, "every row is in the matrix");
+    let calibration = plot("brier");
+    let n: u64 = calibration["n"]
+        .as_array()
+        .expect("n")
+        .iter()
+        .map(|v| v.as_u64().unwrap_or(0))
+        .sum();
+    assert_eq!(n, 500);
+
+    // Drift: both distributions of each column, counts that add up to the rows compared.
+    let data = repo().join("examples/titanic/data");
+    let (code, out, err) = run(bin()
+        .arg("drift")
+        .arg(data.join("train.csv"))
+        .arg(data.join("test.csv"))
+        .args(["--columns", "Fare,Sex", "--format", "json"]));
+    assert!(code == 0 || code == 1, "{err}");
+    let doc: serde_json::Value = serde_json::from_str(&out).expect("JSON");
+    let findings = doc["tests"][0]["findings"].as_array().expect("findings");
+    let column = |c: &str| {
+        findings
+            .iter()
+            .find(|f| f["column"] == c)
+            .map(|f| f["plot"].clone())
+            .expect("column finding")
+    };
+    let sum = |v: &serde_json::Value| -> f64 {
+        v.as_array()
+            .expect("counts")
+            .iter()
+            .map(|x| x.as_f64().unwrap_or(0.0))
+            .sum()
+    };
+    let fare = column("Fare");
+    assert_eq!(fare["kind"], "histograms");
+    assert_eq!(fare["edges"].as_array().expect("edges").len(), 21);
+    assert_eq!(sum(&fare["series"]["reference"]), 712.0);
+    assert_eq!(sum(&fare["series"]["current"]), 179.0);
+    let sex = column("Sex");
+    assert_eq!(sex["kind"], "bars");
+    assert_eq!(sex["labels"], serde_json::json!(["male", "female"]));
+    assert_eq!(
+        sum(&sex["series"]["reference"]) + sum(&sex["series"]["current"]),
+        891.0
+    );
+}

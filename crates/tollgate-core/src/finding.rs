@@ -111,6 +111,11 @@ pub struct Finding {
     /// Why the check could not be evaluated (status `error`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// Data for a chart of the finding, small and bounded (reports draw it): `kind` is
+    /// `histograms` or `bars` (drift: reference and current), `roc`, `pr`, `calibration`,
+    /// `confusion` (evaluation), `histogram` (latency).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub plot: Option<Value>,
 }
 
 impl Finding {
@@ -134,6 +139,7 @@ impl Finding {
             interval: None,
             sample: Vec::new(),
             error: None,
+            plot: None,
         }
     }
 

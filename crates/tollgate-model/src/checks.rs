@@ -4,7 +4,7 @@
 
 use std::time::Instant;
 
-use serde_json::json;
+use serde_json::{Value, json};
 use tollgate_core::finding::stable_f64;
 use tollgate_core::{Finding, Severity, Status};
 
@@ -250,6 +250,7 @@ pub fn run(
                         f64::INFINITY
                     };
                     f.observed = json!({ "p50_ms": stable_f64(p50), "p95_ms": stable_f64(p95), "p99_ms": stable_f64(p99), "rows_per_s": stable_f64(rate.min(1e15)) });
+                    f.plot = latency_histogram(&times);
                     let mut parts = Vec::new();
                     let mut ok = true;
                     for (name, limit, value) in [
@@ -282,6 +283,26 @@ pub fn run(
         findings.push(f);
     }
     findings
+}
+
+/// Per-row latencies (sorted, in ms) as a 20-bin histogram for reports.
+fn latency_histogram(sorted_ms: &[f64]) -> Option<Value> {
+    let (lo, hi) = (*sorted_ms.first()?, *sorted_ms.last()?);
+    let bins = 20usize;
+    let width = (hi - lo) / bins as f64;
+    let mut counts = vec![0u64; bins];
+    for t in sorted_ms {
+        let b = if width > 0.0 {
+            (((t - lo) / width).floor() as usize).min(bins - 1)
+        } else {
+            0
+        };
+        counts[b] += 1;
+    }
+    let edges: Vec<f64> = (0..=bins)
+        .map(|i| stable_f64(lo + width * i as f64))
+        .collect();
+    Some(json!({ "kind": "histogram", "edges": edges, "counts": counts, "unit": "ms" }))
 }
 
 #[cfg(test)]

@@ -172,7 +172,11 @@ pub fn evaluate(
         decl.metrics.clone()
     };
     for (name, gate) in &metrics {
-        findings.push(metric_finding(decl, name, gate.as_ref(), o, None));
+        let mut f = metric_finding(decl, name, gate.as_ref(), o, None);
+        if f.status != Status::Error {
+            f.plot = crate::plots::for_metric(name, o);
+        }
+        findings.push(f);
     }
     for (col, values) in slices {
         let mut groups: Vec<(String, Vec<usize>)> = Vec::new();

@@ -10,6 +10,7 @@ pub mod http;
 pub mod metrics;
 pub mod onnx;
 pub mod onnx_proto;
+pub mod plots;
 pub mod pretrain;
 pub mod runner;
 

@@ -156,6 +156,49 @@ fn measure(
     })
 }
 
+/// Categories drawn per column; the rest are summed as `(other)`.
+const PLOT_CATEGORIES: usize = 20;
+
+/// The reference and current distributions of a column, for reports: 20 shared bins of
+/// numbers, or the counts of the most frequent categories.
+fn plot(reference: &Values, current: &Values) -> Option<serde_json::Value> {
+    match (reference, current) {
+        (Values::Num(a), Values::Num(b)) => {
+            let h = d::histogram_pair(a, b, 20)?;
+            Some(json!({
+                "kind": "histograms",
+                "edges": h.edges.iter().map(|e| stable_f64(*e)).collect::<Vec<_>>(),
+                "series": { "reference": h.reference, "current": h.current },
+            }))
+        }
+        (Values::Cat(a), Values::Cat(b)) => {
+            let (a, b): (Vec<&str>, Vec<&str>) =
+                (a.iter().flatten().collect(), b.iter().flatten().collect());
+            let c = d::category_counts(&a, &b);
+            let mut order: Vec<usize> = (0..c.categories.len()).collect();
+            order.sort_by_key(|&i| std::cmp::Reverse(c.reference[i] + c.current[i]));
+            let (mut labels, mut r, mut k) = (Vec::new(), Vec::new(), Vec::new());
+            for &i in order.iter().take(PLOT_CATEGORIES) {
+                labels.push(c.categories[i].to_string());
+                r.push(c.reference[i]);
+                k.push(c.current[i]);
+            }
+            if order.len() > PLOT_CATEGORIES {
+                let rest = &order[PLOT_CATEGORIES..];
+                labels.push("(other)".to_string());
+                r.push(rest.iter().map(|&i| c.reference[i]).sum());
+                k.push(rest.iter().map(|&i| c.current[i]).sum());
+            }
+            Some(json!({
+                "kind": "bars",
+                "labels": labels,
+                "series": { "reference": r, "current": k },
+            }))
+        }
+        _ => None,
+    }
+}
+
 async fn read(
     engine: &Engine,
     plan: &Plan,
@@ -345,11 +388,24 @@ fn findings(
         out.push(f);
     }
     // Columns are independent: measure them on all cores.
-    let measured: Vec<(usize, String, Result<Verdict, String>)> = std::thread::scope(|scope| {
+    type Measured = (
+        usize,
+        String,
+        Result<Verdict, String>,
+        Option<serde_json::Value>,
+    );
+    let measured: Vec<Measured> = std::thread::scope(|scope| {
         let handles: Vec<_> = jobs
             .iter()
             .map(|(i, name, method, threshold, va, vb)| {
-                scope.spawn(move || (*i, name.clone(), measure(method, *threshold, va, vb)))
+                scope.spawn(move || {
+                    (
+                        *i,
+                        name.clone(),
+                        measure(method, *threshold, va, vb),
+                        plot(va, vb),
+                    )
+                })
             })
             .collect();
         handles
@@ -357,12 +413,18 @@ fn findings(
             .zip(&jobs)
             .map(|(h, job)| {
                 h.join().unwrap_or_else(|_| {
-                    (job.0, job.1.clone(), Err("the measurement panicked".into()))
+                    (
+                        job.0,
+                        job.1.clone(),
+                        Err("the measurement panicked".into()),
+                        None,
+                    )
                 })
             })
             .collect()
     });
-    for (i, name, r) in measured {
+    for (i, name, r, chart) in measured {
+        out[i].plot = chart;
         match r {
             Ok(v) if v.score().is_nan() => {
                 out[i].error = Some(format!("column `{name}`: {} is not defined here", v.method));
