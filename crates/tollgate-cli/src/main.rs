@@ -161,10 +161,12 @@ enum Command {
         /// Also write a suite inferred from the profile (YAML) to this file.
         #[arg(long = "suite-out")]
         suite_out: Option<PathBuf>,
-        /// Format of standard output: text or json (the profile document).
+        /// Format of standard output: text, json (the profile document) or html (one
+        /// self-contained page with a chart per column).
         #[arg(long, default_value = "text")]
         format: String,
-        /// Also write the profile (JSON) to this file.
+        /// Also write the profile to this file: an HTML page for `.html`/`.htm`, else the JSON
+        /// document.
         #[arg(long, short)]
         output: Option<PathBuf>,
         /// Worker threads and scan partitions (default: all cores).
@@ -535,9 +537,9 @@ fn run(cli: Cli) -> Result<u8, Fatal> {
             threads,
             progress,
         } => {
-            if !matches!(format.as_str(), "text" | "json") {
+            if !matches!(format.as_str(), "text" | "json" | "html") {
                 return Err(Fatal(format!(
-                    "unknown --format `{format}`: expected text or json"
+                    "unknown --format `{format}`: expected text, json or html"
                 )));
             }
             let inputs: Vec<_> = data
@@ -587,8 +589,15 @@ fn run(cli: Cli) -> Result<u8, Fatal> {
                     .map_err(|e| Fatal(e.to_string()))?
             };
             let json = serde_json::to_string_pretty(&profile).map_err(|e| Fatal(e.to_string()))?;
+            let page = || {
+                serde_json::to_value(&profile)
+                    .map(|v| tollgate_report::profile_html(&v))
+                    .map_err(|e| Fatal(e.to_string()))
+            };
             if let Some(out) = &output {
-                write_atomically(out, &(json.clone() + "\n"))
+                let html = Format::from_extension(&out.to_string_lossy()) == Some(Format::Html);
+                let body = if html { page()? } else { json.clone() + "\n" };
+                write_atomically(out, &body)
                     .map_err(|e| Fatal(format!("{}: {e}", out.display())))?;
             }
             if let Some(out) = &suite_out {
@@ -598,6 +607,8 @@ fn run(cli: Cli) -> Result<u8, Fatal> {
             let mut stdout = std::io::stdout().lock();
             let text = if format == "json" {
                 json + "\n"
+            } else if format == "html" {
+                page()?
             } else {
                 profile_text(&profile)
             };

@@ -197,11 +197,26 @@ fn the_html_report_renders_in_chromium() {
         "aria-label=\"Drift scores per column of split\"",
         "aria-label=\"Mismatch counts of train-vs-test\"",
         "aria-label=\"Evaluation metrics of scores\"",
+        // The findings' plots: reference and current distributions per drift column (numbers
+        // as histograms, categories as bars), the ROC curve of roc_auc and the confusion
+        // matrix of accuracy.
+        "aria-label=\"Distribution of Fare in the reference and current data",
+        "aria-label=\"Distribution of Age in the reference and current data",
+        "aria-label=\"Shares of the categories of Sex in the reference and current data",
+        "aria-label=\"ROC curve of scores",
+        "aria-label=\"Confusion matrix of scores",
+        // The slice table: the overall value and each slice's, with intervals.
+        "<table class=\"slices\">",
+        "<th>grp=a</th>",
     ] {
         assert!(dom.contains(want), "missing {want:?} in the DOM");
     }
     let charts: Vec<&str> = dom.split("<svg").skip(1).collect();
-    assert_eq!(charts.len(), 5, "the share bar and four charts");
+    assert!(
+        charts.len() >= 5 + 4,
+        "the share bar, four charts and the plots: {}",
+        charts.len()
+    );
     for c in charts {
         let body = &c[..c.find("</svg>").expect("svg closed")];
         assert!(body.contains("role=\"img\""), "{body}");
@@ -215,6 +230,106 @@ fn the_html_report_renders_in_chromium() {
         &[
             &format!("--screenshot={}", shot.display()),
             "--window-size=1280,2000",
+            "--hide-scrollbars",
+        ],
+        &dir.path().join("profile-shot"),
+    );
+    assert!(
+        console_errors(&stderr).is_empty(),
+        "console errors: {:#?}",
+        console_errors(&stderr)
+    );
+    let png = std::fs::read(&shot).expect("screenshot written");
+    assert!(
+        png.starts_with(b"\x89PNG") && png.len() > 10_000,
+        "a real picture"
+    );
+    eprintln!("screenshot: {}", shot.display());
+}
+
+#[test]
+fn the_html_profile_renders_in_chromium() {
+    chromium();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out_dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("browser");
+    std::fs::create_dir_all(&out_dir).expect("artifact dir");
+    let page = out_dir.join("profile.html");
+    let data = repo().join("examples/titanic/data/titanic.csv");
+    let out = Command::new(env!("CARGO_BIN_EXE_tollgate"))
+        .arg("profile")
+        .arg(&data)
+        .arg("-o")
+        .arg(&page)
+        .args(["--format", "html", "--progress", "never"])
+        .output()
+        .expect("run tollgate");
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let html = std::fs::read_to_string(&page).expect("profile.html");
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        html,
+        "--format html prints the page -o writes"
+    );
+    assert!(html.len() < 300_000, "{} bytes", html.len());
+    assert!(!html.contains("http://") && !html.contains("https://"));
+
+    let (dom, stderr) = browse(&page, &["--dump-dom"], &dir.path().join("profile-dom"));
+    assert!(
+        console_errors(&stderr).is_empty(),
+        "console errors: {:#?}",
+        console_errors(&stderr)
+    );
+    assert!(dom.contains("891 rows · 12 columns"), "{dom}");
+    let cards: Vec<&str> = dom.split("<section class=\"card\"").skip(1).collect();
+    assert_eq!(cards.len(), 12, "a card per column");
+    let numeric = [
+        "PassengerId",
+        "Survived",
+        "Pclass",
+        "Age",
+        "SibSp",
+        "Parch",
+        "Fare",
+    ];
+    let text = ["Name", "Sex", "Ticket", "Cabin", "Embarked"];
+    for col in numeric.iter().chain(&text) {
+        let card = cards
+            .iter()
+            .find(|c| c.contains(&format!("data-column=\"{col}\"")))
+            .unwrap_or_else(|| panic!("no card for {col}"));
+        let chart = if numeric.contains(col) {
+            format!("aria-label=\"Histogram of {col}:")
+        } else {
+            format!("aria-label=\"Most frequent values of {col}:")
+        };
+        assert!(card.contains(&chart), "{col}: no {chart:?} in {card}");
+        assert!(
+            card.contains(&format!("aria-label=\"Null share of {col}:")),
+            "{col}"
+        );
+        for svg in card.split("<svg").skip(1) {
+            let body = &svg[..svg.find("</svg>").expect("svg closed")];
+            assert!(
+                body.contains("role=\"img\"") && body.contains("<rect"),
+                "{body}"
+            );
+        }
+    }
+    assert!(dom.contains("aria-label=\"Null share of Age: 19.9%\""));
+    assert!(dom.contains("aria-label=\"Most frequent values of Sex: male (577), female (314)\""));
+
+    let shot = out_dir.join("profile.png");
+    let _ = std::fs::remove_file(&shot);
+    let (_, stderr) = browse(
+        &page,
+        &[
+            &format!("--screenshot={}", shot.display()),
+            "--window-size=1280,2400",
             "--hide-scrollbars",
         ],
         &dir.path().join("profile-shot"),

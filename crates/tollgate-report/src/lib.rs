@@ -6,11 +6,13 @@
 mod html;
 mod junit;
 mod markdown;
+mod profile;
 mod text;
 
 pub use html::html;
 pub use junit::junit;
 pub use markdown::markdown;
+pub use profile::profile_html;
 pub use text::{TextOptions, text};
 use tollgate_core::RunReport;
 
