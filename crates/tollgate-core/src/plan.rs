@@ -3804,7 +3804,7 @@ mod tests {
 
     #[test]
     fn plans_check_sources_and_sections() {
-        let text = "version: 1\nsources:\n  a: { path: a.csv, format: csv, csv: { delimiter: ';' } }\nsuites:\n  s1: { source: b }\n  s2: { source: a, columns: { x: { not_null: true } } }\ndiffs: {}\n";
+        let text = "version: 1\nsources:\n  a: { path: a.csv, format: csv, csv: { delimiter: ';' } }\nsuites:\n  s1: { source: b }\n  s2: { source: a, columns: { x: { not_null: true } } }\ndiffs:\n  d: { expected: a, actual: a.csv, key: id, added_columns: maybe }\n";
         let d = parse_plan(text).expect_err("errors");
         let msgs: Vec<String> =
             d.0.iter()
@@ -3814,7 +3814,7 @@ mod tests {
             msgs,
             vec![
                 "5:7: suite `s1` names source `b`, which is not declared under `sources`",
-                "7:1: the `diffs` section is not yet supported by this version of tollgate",
+                "8:60: `added_columns` is `error` or `ignore`, not `maybe`",
             ]
         );
         let plan = parse_plan("version: 1\nsources:\n  a: data/a.parquet\nsuites:\n  s: { source: a, table: { row_count: 1 } }\n").expect("plan");

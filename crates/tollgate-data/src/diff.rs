@@ -133,6 +133,85 @@ async fn count(ctx: &SessionContext, table: &str) -> Result<u64> {
         .unwrap_or(0))
 }
 
+/// The rows (among those `mask` selects) with the `n` smallest keys, smallest first.
+fn smallest_rows(
+    keys: &[datafusion::arrow::array::ArrayRef],
+    mask: Option<&BooleanArray>,
+    n: usize,
+) -> Result<Vec<usize>> {
+    use datafusion::arrow::compute::{SortColumn, filter, lexsort_to_indices};
+    if n == 0 || keys.is_empty() {
+        return Ok(Vec::new());
+    }
+    let rows: Vec<u32> = match mask {
+        Some(m) => (0..m.len() as u32)
+            .filter(|&r| m.is_valid(r as usize) && m.value(r as usize))
+            .collect(),
+        None => (0..keys[0].len() as u32).collect(),
+    };
+    let picked: Vec<datafusion::arrow::array::ArrayRef> = match mask {
+        Some(m) => keys
+            .iter()
+            .map(|k| filter(k.as_ref(), m))
+            .collect::<std::result::Result<_, _>>()
+            .map_err(|e| DataError::Internal(e.to_string()))?,
+        None => keys.to_vec(),
+    };
+    let columns: Vec<SortColumn> = picked
+        .into_iter()
+        .map(|values| SortColumn {
+            values,
+            options: None,
+        })
+        .collect();
+    let order =
+        lexsort_to_indices(&columns, Some(n)).map_err(|e| DataError::Internal(e.to_string()))?;
+    Ok(order
+        .values()
+        .iter()
+        .filter_map(|&i| rows.get(i as usize).map(|&r| r as usize))
+        .collect())
+}
+
+/// Order JSON cells as the engine sorts them: nulls first, numbers by value, text by bytes.
+fn cmp_cells(a: Option<&Value>, b: Option<&Value>) -> std::cmp::Ordering {
+    use std::cmp::Ordering;
+    match (a, b) {
+        (None | Some(Value::Null), None | Some(Value::Null)) => Ordering::Equal,
+        (None | Some(Value::Null), _) => Ordering::Less,
+        (_, None | Some(Value::Null)) => Ordering::Greater,
+        (Some(Value::Number(x)), Some(Value::Number(y))) => match (x.as_i64(), y.as_i64()) {
+            (Some(i), Some(j)) => i.cmp(&j),
+            _ => x
+                .as_f64()
+                .unwrap_or(f64::NAN)
+                .total_cmp(&y.as_f64().unwrap_or(f64::NAN)),
+        },
+        (Some(Value::String(x)), Some(Value::String(y))) => x.cmp(y),
+        (Some(x), Some(y)) => x.to_string().cmp(&y.to_string()),
+    }
+}
+
+/// Keep the `n` samples with the smallest keys, in key order.
+fn keep_smallest(
+    kept: &mut Vec<Map<String, Value>>,
+    m: Map<String, Value>,
+    n: usize,
+    keys: &[String],
+) {
+    let order = |a: &Map<String, Value>, b: &Map<String, Value>| {
+        keys.iter()
+            .map(|k| cmp_cells(a.get(k), b.get(k)))
+            .find(|o| o.is_ne())
+            .unwrap_or(std::cmp::Ordering::Equal)
+    };
+    let at = kept.partition_point(|x| order(x, &m).is_le());
+    if at < n {
+        kept.insert(at, m);
+        kept.truncate(n);
+    }
+}
+
 fn flag(b: &RecordBatch, name: &str) -> Option<BooleanArray> {
     b.column_by_name(name)
         .and_then(|c| c.as_any().downcast_ref::<BooleanArray>().cloned())
@@ -255,20 +334,21 @@ impl Engine {
                 "SELECT {key_list}, COUNT(*) AS __rows FROM {table} GROUP BY {key_list} HAVING COUNT(*) > 1"
             );
             let mut found = 0u64;
+            let mut kept: Vec<Map<String, Value>> = Vec::new();
             for b in collect(&ctx, &q).await? {
-                for r in 0..b.num_rows() {
-                    if out.duplicate_samples.len() < opts.samples * 2 {
-                        let mut m = Map::new();
-                        m.insert("side".into(), Value::String(side.into()));
-                        for (i, k) in opts.key.iter().enumerate() {
-                            m.insert(k.clone(), json_cell(b.column(i), r));
-                        }
-                        m.insert("rows".into(), json_cell(b.column(opts.key.len()), r));
-                        out.duplicate_samples.push(m);
+                let key_cols: Vec<_> = (0..opts.key.len()).map(|i| b.column(i).clone()).collect();
+                for r in smallest_rows(&key_cols, None, opts.samples)? {
+                    let mut m = Map::new();
+                    m.insert("side".into(), Value::String(side.into()));
+                    for (i, k) in opts.key.iter().enumerate() {
+                        m.insert(k.clone(), json_cell(b.column(i), r));
                     }
+                    m.insert("rows".into(), json_cell(b.column(opts.key.len()), r));
+                    keep_smallest(&mut kept, m, opts.samples, &opts.key);
                 }
                 found += b.num_rows() as u64;
             }
+            out.duplicate_samples.extend(kept);
             if table == "e" {
                 out.duplicate_keys.0 = found;
             } else {
@@ -368,10 +448,17 @@ impl Engine {
             }
             m
         };
+        // Samples are the differing rows with the smallest keys: the same on every run,
+        // whatever order the parallel join returns rows in.
+        let (mut only_e, mut only_a): (Vec<Map<String, Value>>, Vec<Map<String, Value>>) =
+            (Vec::new(), Vec::new());
         while let Some(batch) = stream.next().await {
             let b = batch.map_err(|e| {
                 DataError::Source(format!("reading the data failed: {}", engine_message(&e)))
             })?;
+            let key_cols: Vec<_> = (0..opts.key.len())
+                .filter_map(|i| b.column_by_name(&format!("__k{i}")).cloned())
+                .collect();
             for (name, side) in [("__only_e", "expected"), ("__only_a", "actual")] {
                 let Some(f) = flag(&b, name) else { continue };
                 let n = f.true_count() as u64;
@@ -380,38 +467,41 @@ impl Engine {
                 } else {
                     out.only_actual += n;
                 }
-                for r in 0..b.num_rows() {
-                    if out.only_samples.len() >= opts.samples * 2 {
-                        break;
-                    }
-                    if f.value(r) && f.is_valid(r) {
-                        let mut m = key_map(&b, r);
-                        m.insert("side".into(), Value::String(side.into()));
-                        out.only_samples.push(m);
-                    }
+                if n == 0 {
+                    continue;
+                }
+                let kept = if name == "__only_e" {
+                    &mut only_e
+                } else {
+                    &mut only_a
+                };
+                for r in smallest_rows(&key_cols, Some(&f), opts.samples)? {
+                    let mut m = key_map(&b, r);
+                    m.insert("side".into(), Value::String(side.into()));
+                    keep_smallest(kept, m, opts.samples, &opts.key);
                 }
             }
             for (i, c) in out.columns.iter_mut().enumerate() {
                 let Some(f) = flag(&b, &format!("__m{i}")) else {
                     continue;
                 };
-                c.mismatches += f.true_count() as u64;
-                for r in 0..b.num_rows() {
-                    if c.samples.len() >= opts.samples {
-                        break;
-                    }
-                    if f.is_valid(r) && f.value(r) {
-                        let mut m = key_map(&b, r);
-                        for (label, col) in [("expected", "__e"), ("actual", "__a")] {
-                            if let Some(v) = b.column_by_name(&format!("{col}{i}")) {
-                                m.insert(label.into(), json_cell(v, r));
-                            }
+                let n = f.true_count();
+                c.mismatches += n as u64;
+                if n == 0 {
+                    continue;
+                }
+                for r in smallest_rows(&key_cols, Some(&f), opts.samples)? {
+                    let mut m = key_map(&b, r);
+                    for (label, col) in [("expected", "__e"), ("actual", "__a")] {
+                        if let Some(v) = b.column_by_name(&format!("{col}{i}")) {
+                            m.insert(label.into(), json_cell(v, r));
                         }
-                        c.samples.push(m);
                     }
+                    keep_smallest(&mut c.samples, m, opts.samples, &opts.key);
                 }
             }
         }
+        out.only_samples = only_e.into_iter().chain(only_a).collect();
         out.matched = out.expected_rows.saturating_sub(out.only_expected);
         Ok(out)
     }

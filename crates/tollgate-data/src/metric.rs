@@ -68,8 +68,19 @@ impl Metric {
             }
             Metric::Distinct(c) => format!("count(DISTINCT {})", ident(c)),
             Metric::DistinctTuple(cols, pred) => {
-                let fields = cols.iter().map(|c| ident(c)).collect::<Vec<_>>().join(", ");
-                format!("count(DISTINCT CASE WHEN {pred} THEN struct({fields}) END)")
+                // Each value as `length:text` (`N:` for null), joined: an unambiguous text key.
+                // A distinct count of text is many times faster than one of structs.
+                let fields = cols
+                    .iter()
+                    .map(|c| {
+                        let t = format!("CAST({} AS VARCHAR)", ident(c));
+                        format!(
+                            "coalesce(CAST(character_length({t}) AS VARCHAR), 'N'), ':', coalesce({t}, '')"
+                        )
+                    })
+                    .collect::<Vec<_>>()
+                    .join(", ',', ");
+                format!("count(DISTINCT CASE WHEN {pred} THEN concat({fields}) END)")
             }
             Metric::Filtered(inner, f) => match inner.as_ref() {
                 Metric::RowCount => format!("sum(CASE WHEN {f} THEN 1 ELSE 0 END)"),

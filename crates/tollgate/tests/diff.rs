@@ -347,3 +347,39 @@ fn the_diff_agrees_with_a_brute_force_comparison_on_random_data() {
         })
         .expect("the diff and the brute force agree");
 }
+
+#[test]
+fn samples_are_the_smallest_keys_whatever_the_order_of_the_rows() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    // 3000 keys in a scrambled order; every value differs; keys 5000.. only on one side.
+    let order: Vec<i64> = (0..3000).map(|i| (i * 1237) % 3000).collect();
+    let mut e = String::from("id,v\n");
+    let mut a = String::from("id,v\n");
+    for k in &order {
+        e.push_str(&format!("{k},{k}\n"));
+        a.push_str(&format!("{k},{}\n", k + 1));
+    }
+    for k in [5007, 5003, 5005] {
+        e.push_str(&format!("{k},0\n"));
+    }
+    let (ep, ap) = (
+        write(dir.path(), "e.csv", &e),
+        write(dir.path(), "a.csv", &a),
+    );
+    let engine = Engine::new(tollgate::EngineOptions {
+        partitions: Some(4),
+        split_small_files: true,
+        ..Default::default()
+    });
+    let mut o = keyed(&["id"]);
+    o.samples = 3;
+    let r = rt()
+        .block_on(engine.diff(&source(&ep), &source(&ap), Path::new("."), &o))
+        .expect("diff");
+    let keys = |rows: &[serde_json::Map<String, serde_json::Value>]| -> Vec<i64> {
+        rows.iter().filter_map(|m| m["id"].as_i64()).collect()
+    };
+    assert_eq!(column(&r, "v").mismatches, 3000);
+    assert_eq!(keys(&column(&r, "v").samples), vec![0, 1, 2]);
+    assert_eq!(keys(&r.only_samples), vec![5003, 5005, 5007]);
+}
