@@ -450,8 +450,8 @@ impl Engine {
         };
         // Samples are the differing rows with the smallest keys: the same on every run,
         // whatever order the parallel join returns rows in.
-        let (mut only_e, mut only_a): (Vec<Map<String, Value>>, Vec<Map<String, Value>>) =
-            (Vec::new(), Vec::new());
+        let mut only_e: Vec<Map<String, Value>> = Vec::new();
+        let mut only_a: Vec<Map<String, Value>> = Vec::new();
         while let Some(batch) = stream.next().await {
             let b = batch.map_err(|e| {
                 DataError::Source(format!("reading the data failed: {}", engine_message(&e)))
