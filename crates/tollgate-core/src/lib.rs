@@ -10,8 +10,9 @@ pub mod diag;
 pub mod finding;
 pub mod gx;
 pub mod plan;
+pub mod progress;
 pub mod yaml;
 
 pub use diag::{Diagnostic, Diagnostics};
 pub use finding::{Finding, RunReport, SampleRow, Severity, Status, Summary, TestKind, TestResult};
-pub use plan::{Bound, CheckDecl, CheckKind, Plan, Scalar, SourceDecl, SuiteDecl};
+pub use plan::{Bound, CheckDecl, CheckKind, PgSourceDecl, Plan, Scalar, SourceDecl, SuiteDecl};

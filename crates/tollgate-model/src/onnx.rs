@@ -748,8 +748,12 @@ impl OnnxModel {
 impl Model for OnnxModel {
     fn predict(&self, x: &Features) -> Result<Predictions, ModelError> {
         let rows = x.rows();
+        let progress = &tollgate_core::progress::PROGRESS;
+        progress.expect(Some(rows as u64));
         if rows <= self.batch_size {
-            return self.predict_batch(x);
+            let out = self.predict_batch(x);
+            progress.add_rows(rows as u64);
+            return out;
         }
         let mut out = Vec::with_capacity(rows);
         for start in (0..rows).step_by(self.batch_size) {
@@ -765,6 +769,7 @@ impl Model for OnnxModel {
                     other => other,
                 })?;
             out.extend(part);
+            progress.add_rows((end - start) as u64);
         }
         Ok(out)
     }

@@ -425,3 +425,20 @@ fn probabilities_are_valid_and_runs_are_deterministic_and_batch_invariant() {
         assert_eq!(f.status, Status::Passed, "{f:?}");
     }
 }
+
+#[test]
+fn model_runs_count_their_rows_for_the_progress_line() {
+    let m = manifest()
+        .into_iter()
+        .find(|m| m["name"] == "titanic_rf")
+        .expect("model");
+    let x = features(&m);
+    let progress = &tollgate_core::progress::PROGRESS;
+    tollgate_core::progress::enable();
+    let before = progress.rows();
+    load(&m, RunnerKind::Tract, None, 100)
+        .predict(&x)
+        .expect("tract");
+    // Other tests of this binary may count too: at least these rows were added.
+    assert!(progress.rows() - before >= x.rows() as u64);
+}
