@@ -191,7 +191,8 @@ fn test(out: &mut String, t: &TestResult) {
     if !t.findings.is_empty() {
         facts.push(format!("{passed}/{} checks passed", t.findings.len()));
     }
-    let open = if t.status == Status::Passed {
+    // Failures open; passing tests folded, except evaluations, whose curves are the point.
+    let open = if t.status == Status::Passed && t.kind != tollgate_core::TestKind::Evaluation {
         ""
     } else {
         " open"
