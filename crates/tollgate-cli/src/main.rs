@@ -354,6 +354,7 @@ fn run(cli: Cli) -> Result<u8, Fatal> {
                 path: predictions.clone(),
                 format: None,
                 csv: Default::default(),
+                postgres: None,
             };
             let decl = EvaluationDecl {
                 name: std::path::Path::new(&predictions)
@@ -428,6 +429,7 @@ fn run(cli: Cli) -> Result<u8, Fatal> {
                 path: path.to_string(),
                 format: None,
                 csv: Default::default(),
+                postgres: None,
             };
             let decl = DriftDecl {
                 name: "drift".into(),
@@ -493,6 +495,7 @@ fn run(cli: Cli) -> Result<u8, Fatal> {
                 path: path.to_string(),
                 format: None,
                 csv: Default::default(),
+                postgres: None,
             };
             let decl = tollgate::core::plan::DiffDecl {
                 name: format!("{expected} vs {actual}"),
@@ -581,6 +584,7 @@ fn run(cli: Cli) -> Result<u8, Fatal> {
                 path: data.first().cloned().unwrap_or_default(),
                 format: None,
                 csv: Default::default(),
+                postgres: None,
             };
             let profile = if merge {
                 merge_profiles(&data)?
@@ -728,6 +732,7 @@ fn run(cli: Cli) -> Result<u8, Fatal> {
                 path: data.clone(),
                 format,
                 csv: Default::default(),
+                postgres: None,
             };
             if let Some(d) = delimiter {
                 if !d.is_ascii() {

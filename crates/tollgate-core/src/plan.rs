@@ -456,6 +456,19 @@ pub struct SourceDecl {
     pub format: Option<Format>,
     /// CSV options.
     pub csv: CsvOptions,
+    /// A PostgreSQL table instead of files (`path` is then `schema.table`, for messages).
+    pub postgres: Option<PgSourceDecl>,
+}
+
+/// A PostgreSQL table checked in place (`postgres: { url_env, table }`): suites run as SQL
+/// inside the database.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PgSourceDecl {
+    /// The environment variable holding the `postgres://user:pass@host/db` URL (the URL itself
+    /// never appears in the plan, so the password is not written down).
+    pub url_env: String,
+    /// The table, `schema.table` or `table` (schema `public`).
+    pub table: String,
 }
 
 /// A decoded plan.
@@ -2650,6 +2663,7 @@ impl Decoder {
             path: String::new(),
             format: None,
             csv: CsvOptions::default(),
+            postgres: None,
         };
         if let NodeKind::Str(path) = &node.kind {
             src.path = path.clone();
@@ -2677,7 +2691,13 @@ impl Decoder {
                     }
                 }
                 "csv" => src.csv = self.csv_options(v)?,
-                "postgres" | "s3" => {
+                "postgres" => {
+                    let pg = self.pg_source(v)?;
+                    src.path = pg.table.clone();
+                    src.postgres = Some(pg);
+                    have_path = true;
+                }
+                "s3" => {
                     self.err(
                         k.pos,
                         format!(
@@ -2695,6 +2715,27 @@ impl Decoder {
             return None;
         }
         Some(src)
+    }
+
+    fn pg_source(&mut self, node: &Node) -> Option<PgSourceDecl> {
+        let entries = self.map(node, "`postgres`")?;
+        const KEYS: &[&str] = &["url_env", "table"];
+        let (mut url_env, mut table) = (None, None);
+        for (k, v) in entries {
+            match k.name.as_str() {
+                "url_env" => url_env = self.string(v, "`url_env`"),
+                "table" => table = self.string(v, "`table`"),
+                _ => self.unknown_key(k, KEYS, "`postgres`"),
+            }
+        }
+        let (Some(url_env), Some(table)) = (url_env, table) else {
+            self.err(
+                node.pos,
+                "`postgres` needs `url_env` (the environment variable holding the URL) and `table` (`schema.table`)",
+            );
+            return None;
+        };
+        Some(PgSourceDecl { url_env, table })
     }
 
     fn csv_options(&mut self, node: &Node) -> Option<CsvOptions> {

@@ -14,6 +14,7 @@ pub mod jsonschema;
 pub mod kl;
 pub mod metric;
 pub mod perturb;
+pub mod pg;
 pub mod profile;
 pub mod progress;
 pub mod run;

@@ -16,6 +16,7 @@ fn source(path: &Path) -> SourceDecl {
         path: path.display().to_string(),
         format: None,
         csv: Default::default(),
+        postgres: None,
     }
 }
 

@@ -27,6 +27,7 @@ fn side(plan: &Plan, name: &str) -> SourceDecl {
             path: name.to_string(),
             format: None,
             csv: Default::default(),
+            postgres: None,
         })
 }
 

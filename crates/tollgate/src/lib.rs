@@ -534,7 +534,12 @@ async fn run_on(
     suites: &[&SuiteDecl],
     base: &Path,
 ) -> Vec<TestResult> {
-    match engine.run_suites(source, base, suites).await {
+    let run = match source.postgres {
+        // Pushed down: the checks run as SQL inside PostgreSQL.
+        Some(_) => tollgate_data::pg::run_suites(source, suites).await,
+        None => engine.run_suites(source, base, suites).await,
+    };
+    match run {
         Ok(results) => results,
         Err(e) => suites
             .iter()

@@ -426,6 +426,7 @@ async fn type_checks_keep_csv_columns_as_declared() {
         path: "times.csv".into(),
         format: None,
         csv: Default::default(),
+        postgres: None,
     };
     let rows = tollgate::Engine::default()
         .read_rows(&decl, dir.path(), None)

@@ -188,6 +188,7 @@ pub fn read_file(path: &Path) -> Result<RecordBatch, String> {
         path: path.display().to_string(),
         format: None,
         csv: Default::default(),
+        postgres: None,
     };
     let shown = path.display().to_string();
     std::thread::spawn(move || {

@@ -110,6 +110,7 @@ pub fn round_trip(batch: &RecordBatch, format: Format) -> Result<RoundTrip, Stri
         path: path.to_string_lossy().to_string(),
         format: Some(format),
         csv: Default::default(),
+        postgres: None,
     };
     // Errors met while reading rows (not while opening) do not always say which file.
     let read = read_back(&decl, dir.path()).map_err(|e| {

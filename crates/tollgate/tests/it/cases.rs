@@ -129,6 +129,7 @@ fn run_case(case: &Case, dir: &Path) -> Result<(), String> {
         path: case.data_name.clone(),
         format: None,
         csv: Default::default(),
+        postgres: None,
     };
     let rt = tokio::runtime::Runtime::new().map_err(|e| e.to_string())?;
     let mut first: Option<(String, Vec<String>)> = None;

@@ -276,6 +276,7 @@ fn run_case(
         path: data_file.to_string_lossy().into(),
         format: None,
         csv: Default::default(),
+        postgres: None,
     };
     let report = rt.block_on(tollgate::run_suites(
         &Engine::default(),

@@ -12,6 +12,7 @@ fn source(path: &str) -> SourceDecl {
         path: path.into(),
         format: None,
         csv: Default::default(),
+        postgres: None,
     }
 }
 

@@ -12,6 +12,7 @@ fn run(dir: &Path, path: &str, suite: &str) -> RunReport {
         path: path.into(),
         format: None,
         csv: Default::default(),
+        postgres: None,
     };
     let rt = tokio::runtime::Runtime::new().expect("runtime");
     rt.block_on(tollgate::run_suites(
@@ -134,6 +135,7 @@ fn csv_options_and_pinned_types() {
         path: "codes.csv".into(),
         format: None,
         csv: Default::default(),
+        postgres: None,
     };
     source.csv.delimiter = Some(b';');
     let rt = tokio::runtime::Runtime::new().expect("runtime");
