@@ -1,6 +1,6 @@
 //! PostgreSQL push-down: a suite's checks run inside the database. Every check is planned and
 //! judged by the same code as on DataFusion ([`check::plan`], [`check::judge`]); only the SQL
-//! text differs. A suite costs one aggregate query, plus a bounded `LIMIT n` query per failing
+//! text differs. A suite costs one aggregate query, plus a bounded, ordered `LIMIT n` query per failing
 //! row-level check for its sample: no other rows leave the database.
 //!
 //! Checks this dialect does not compile yet become `error` findings saying so; none is skipped.
@@ -696,10 +696,14 @@ async fn sample(
         cols = t.columns.iter().take(8).map(|c| c.name.clone()).collect();
     }
     let select: Vec<String> = cols.iter().map(|c| sample_expr(c, t)).collect();
+    // Ordered by the columns shown: the same samples on every run, whatever order the
+    // server reads the table in (a top-n sort, not a sort of the table).
+    let order: Vec<String> = (1..=cols.len()).map(|i| i.to_string()).collect();
     let q = format!(
-        "SELECT {} FROM {} WHERE {pred} LIMIT {size}",
+        "SELECT {} FROM {} WHERE {pred} ORDER BY {} LIMIT {size}",
         select.join(", "),
-        t.sql
+        t.sql,
+        order.join(", ")
     );
     match conn.query("fetching failing rows", &q).await {
         Ok(rows) => {

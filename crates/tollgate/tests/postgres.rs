@@ -404,3 +404,33 @@ async fn the_password_never_appears_in_errors() {
     assert!(texts[0].contains(":***@"), "{}", texts[0]);
     assert!(texts[1].contains(":***@"), "{}", texts[1]);
 }
+
+#[tokio::test]
+async fn samples_are_the_same_on_every_run_whatever_the_table_order() {
+    let client = client().await;
+    let schema = new_schema(&client, "order").await;
+    client
+        .batch_execute(&format!("CREATE TABLE \"{schema}\".t (id int8, v float8)"))
+        .await
+        .expect("create table");
+    // 40 failing rows (v > 1) written in a scrambled order.
+    let rows: String = (0..40)
+        .map(|i| (i * 17) % 40)
+        .map(|id| format!("{id},{}\n", 2.0 + id as f64))
+        .collect();
+    copy_csv(&client, &format!("\"{schema}\".t"), &rows).await;
+    let plan = format!(
+        "sources:\n  db: {{ postgres: {{ url_env: {URL_ENV}, table: '{schema}.t' }} }}\nsuites:\n  s:\n    source: db\n    id_columns: [id]\n    sample_size: 3\n    columns:\n      v: {{ between: [0, 1] }}\n"
+    );
+    let dir = tempfile::tempdir().expect("tempdir");
+    let results = run(dir.path(), &plan).await;
+    drop_schema(&client, &schema).await;
+    let f = &results[0].findings[0];
+    assert_eq!(f.unexpected_count, Some(40), "{f:#?}");
+    let ids: Vec<Json> = f.sample.iter().map(|r| r.values["id"].clone()).collect();
+    assert_eq!(
+        ids,
+        vec![Json::from(0), Json::from(1), Json::from(2)],
+        "{f:#?}"
+    );
+}
