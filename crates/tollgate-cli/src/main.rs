@@ -348,14 +348,7 @@ fn run(cli: Cli) -> Result<u8, Fatal> {
                     None => wanted.push((name, Some(bound))),
                 }
             }
-            let source = tollgate::SourceDecl {
-                name: "predictions".into(),
-                pos: Default::default(),
-                path: predictions.clone(),
-                format: None,
-                csv: Default::default(),
-                postgres: None,
-            };
+            let source = tollgate::SourceDecl::file("predictions", &predictions);
             let decl = EvaluationDecl {
                 name: std::path::Path::new(&predictions)
                     .file_stem()
@@ -423,14 +416,7 @@ fn run(cli: Cli) -> Result<u8, Fatal> {
             if !(0.0..=1.0).contains(&max_drifted_share) {
                 return Err(Fatal("--max-drifted-share must be between 0 and 1".into()));
             }
-            let source = |name: &str, path: &str| tollgate::SourceDecl {
-                name: name.into(),
-                pos: Default::default(),
-                path: path.to_string(),
-                format: None,
-                csv: Default::default(),
-                postgres: None,
-            };
+            let source = tollgate::SourceDecl::file;
             let decl = DriftDecl {
                 name: "drift".into(),
                 pos: Default::default(),
@@ -489,14 +475,7 @@ fn run(cli: Cli) -> Result<u8, Fatal> {
                     )));
                 }
             };
-            let source = |name: &str, path: &str| tollgate::SourceDecl {
-                name: name.into(),
-                pos: Default::default(),
-                path: path.to_string(),
-                format: None,
-                csv: Default::default(),
-                postgres: None,
-            };
+            let source = tollgate::SourceDecl::file;
             let decl = tollgate::core::plan::DiffDecl {
                 name: format!("{expected} vs {actual}"),
                 pos: Default::default(),
@@ -578,14 +557,8 @@ fn run(cli: Cli) -> Result<u8, Fatal> {
             };
             let engine = engine(&common);
             let rt = runtime(&common)?;
-            let source = tollgate::SourceDecl {
-                name: "data".into(),
-                pos: Default::default(),
-                path: data.first().cloned().unwrap_or_default(),
-                format: None,
-                csv: Default::default(),
-                postgres: None,
-            };
+            let source =
+                tollgate::SourceDecl::file("data", &data.first().cloned().unwrap_or_default());
             let profile = if merge {
                 merge_profiles(&data)?
             } else {

@@ -460,6 +460,20 @@ pub struct SourceDecl {
     pub postgres: Option<PgSourceDecl>,
 }
 
+impl SourceDecl {
+    /// A file source (a file, a glob or a directory), its format and CSV options inferred.
+    pub fn file(name: &str, path: &str) -> SourceDecl {
+        SourceDecl {
+            name: name.to_string(),
+            pos: Pos::default(),
+            path: path.to_string(),
+            format: None,
+            csv: CsvOptions::default(),
+            postgres: None,
+        }
+    }
+}
+
 /// A PostgreSQL table checked in place (`postgres: { url_env, table }`): suites run as SQL
 /// inside the database.
 #[derive(Debug, Clone, PartialEq)]

@@ -10,14 +10,7 @@ use tollgate_data::sketch::HLL_STD_ERROR;
 use tollgate_data::{Engine, EngineOptions};
 
 fn source(path: &Path) -> SourceDecl {
-    SourceDecl {
-        name: "data".into(),
-        pos: Default::default(),
-        path: path.display().to_string(),
-        format: None,
-        csv: Default::default(),
-        postgres: None,
-    }
+    SourceDecl::file("data", &path.display().to_string())
 }
 
 fn profile(path: &Path) -> Profile {

@@ -21,14 +21,7 @@ fn side(plan: &Plan, name: &str) -> SourceDecl {
         .iter()
         .find(|s| s.name == name)
         .cloned()
-        .unwrap_or_else(|| SourceDecl {
-            name: name.to_string(),
-            pos: Default::default(),
-            path: name.to_string(),
-            format: None,
-            csv: Default::default(),
-            postgres: None,
-        })
+        .unwrap_or_else(|| SourceDecl::file(name, name))
 }
 
 /// The options of a declared diff.

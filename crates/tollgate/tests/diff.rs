@@ -12,14 +12,7 @@ use tollgate::testing::frames::{FrameEq, diff_frames, read_file};
 use tollgate::{Engine, SourceDecl};
 
 fn source(path: &Path) -> SourceDecl {
-    SourceDecl {
-        name: path.display().to_string(),
-        pos: Default::default(),
-        path: path.display().to_string(),
-        format: None,
-        csv: Default::default(),
-        postgres: None,
-    }
+    SourceDecl::file(&path.display().to_string(), &path.display().to_string())
 }
 
 fn rt() -> tokio::runtime::Runtime {

@@ -182,14 +182,7 @@ impl IntoFrame for &String {
 /// Read a whole file with tollgate's reader (on a thread of its own, so that this works in
 /// async tests too).
 pub fn read_file(path: &Path) -> Result<RecordBatch, String> {
-    let decl = crate::SourceDecl {
-        name: "frame".into(),
-        pos: Default::default(),
-        path: path.display().to_string(),
-        format: None,
-        csv: Default::default(),
-        postgres: None,
-    };
+    let decl = crate::SourceDecl::file("frame", &path.display().to_string());
     let shown = path.display().to_string();
     std::thread::spawn(move || {
         let rt = tokio::runtime::Builder::new_current_thread()
