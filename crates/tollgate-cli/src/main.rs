@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
-use tollgate::{Engine, EngineOptions, RunReport, Status};
+use tollgate::{Engine, EngineOptions, EngineSpec, RunReport, Status};
 use tollgate_report::{Format, TextOptions};
 
 #[derive(Parser)]
@@ -33,7 +33,9 @@ enum Command {
     },
     /// Run one data suite (YAML) on one dataset.
     Validate {
-        /// A file, a glob, or a directory of part files.
+        /// A file, a glob, a directory of part files, or a PostgreSQL table:
+        /// postgres://user[:password]@host[:port]/database?table=schema.table (the password may
+        /// come from PGPASSWORD).
         data: String,
         /// The suite file.
         #[arg(long)]
@@ -217,6 +219,15 @@ struct Common {
     /// always or never.
     #[arg(long, default_value = "auto")]
     progress: String,
+    /// Bound the engine's working memory: SIZE is bytes or a number with KB, MB, GB (powers of
+    /// 1000) or KiB, MiB, GiB (powers of 1024), e.g. 512MiB. Sorts and groupings spill to the
+    /// temporary directory (TMPDIR); docs/memory.md says which checks stay exact and how.
+    #[arg(long = "memory-limit", value_name = "SIZE", value_parser = parse_size)]
+    memory_limit: Option<usize>,
+    /// Where suites run: `local` (default), `ballista://HOST[:PORT]` (a Ballista scheduler) or
+    /// `ballista:standalone` (a cluster inside this process). Overrides `engine:` in the plan.
+    #[arg(long, env = "TOLLGATE_ENGINE")]
+    engine: Option<String>,
 }
 
 /// Run a future, showing the progress of its scans on standard error (rows, rows/s, elapsed,
@@ -383,8 +394,8 @@ fn run(cli: Cli) -> Result<u8, Fatal> {
                 ..Default::default()
             };
             check_outputs(&common, &[PathBuf::from(&predictions)])?;
-            let engine = engine(&common);
             let rt = runtime(&common)?;
+            let engine = engine(&common, &rt, false, None)?;
             let report = block(
                 &rt,
                 &common,
@@ -440,8 +451,8 @@ fn run(cli: Cli) -> Result<u8, Fatal> {
                 &common,
                 &[PathBuf::from(&reference), PathBuf::from(&current)],
             )?;
-            let engine = engine(&common);
             let rt = runtime(&common)?;
+            let engine = engine(&common, &rt, false, None)?;
             let report = block(
                 &rt,
                 &common,
@@ -497,8 +508,8 @@ fn run(cli: Cli) -> Result<u8, Fatal> {
                 ..Default::default()
             };
             check_outputs(&common, &[PathBuf::from(&expected), PathBuf::from(&actual)])?;
-            let engine = engine(&common);
             let rt = runtime(&common)?;
+            let engine = engine(&common, &rt, false, None)?;
             let report = block(
                 &rt,
                 &common,
@@ -554,9 +565,11 @@ fn run(cli: Cli) -> Result<u8, Fatal> {
                 verbose: false,
                 batch_size: None,
                 progress: progress.clone(),
+                engine: None,
+                memory_limit: None,
             };
-            let engine = engine(&common);
             let rt = runtime(&common)?;
+            let engine = engine(&common, &rt, false, None)?;
             let source =
                 tollgate::SourceDecl::file("data", &data.first().cloned().unwrap_or_default());
             let profile = if merge {
@@ -645,8 +658,8 @@ fn run(cli: Cli) -> Result<u8, Fatal> {
             let mut protected = vec![plan_path.clone()];
             protected.extend(plan.sources.iter().map(|s| base.join(&s.path)));
             check_outputs(&common, &protected)?;
-            let engine = engine(&common);
             let rt = runtime(&common)?;
+            let engine = engine(&common, &rt, true, plan.engine.as_deref())?;
             let report = block(
                 &rt,
                 &common,
@@ -691,6 +704,21 @@ fn run(cli: Cli) -> Result<u8, Fatal> {
                 tollgate::parse_suite(&text, &name)
                     .map_err(|d| Fatal(d.in_file(&suite).render(Some(&text))))?
             };
+            if tollgate::is_postgres_url(&data) {
+                // A PostgreSQL table: the suite runs inside the database.
+                if data_format.is_some() || delimiter.is_some() {
+                    return Err(Fatal(
+                        "--data-format and --delimiter are for files; DATA is a PostgreSQL table"
+                            .into(),
+                    ));
+                }
+                check_outputs(&common, std::slice::from_ref(&suite))?;
+                let rt = runtime(&common)?;
+                let report = rt
+                    .block_on(tollgate::run_suites_at_url(&data, &[decl]))
+                    .map_err(Fatal)?;
+                return finish(&report, &common);
+            }
             let format = match data_format.as_deref() {
                 None => None,
                 Some(f) => Some(tollgate::core::plan::Format::parse(f).ok_or_else(|| {
@@ -714,8 +742,8 @@ fn run(cli: Cli) -> Result<u8, Fatal> {
                 source.csv.delimiter = Some(d as u8);
             }
             check_outputs(&common, &[suite.clone(), PathBuf::from(&data)])?;
-            let engine = engine(&common);
             let rt = runtime(&common)?;
+            let engine = engine(&common, &rt, true, None)?;
             let report = block(
                 &rt,
                 &common,
@@ -724,6 +752,51 @@ fn run(cli: Cli) -> Result<u8, Fatal> {
             finish(&report, &common)
         }
     }
+}
+
+/// `--memory-limit`: bytes, or a number with a unit (KB, MB, GB, TB: powers of 1000; KiB, MiB,
+/// GiB, TiB: powers of 1024); `512MiB`, `2GiB`, `1.5GB`, `300MB`, `1000000`.
+fn parse_size(text: &str) -> Result<usize, String> {
+    let t = text.trim();
+    let split = t
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(t.len());
+    let (number, unit) = t.split_at(split);
+    let unit = unit.trim();
+    let not_a_size = || {
+        format!("`{text}` is not a size: write bytes or a number with a unit (e.g. 512MiB, 2GiB)")
+    };
+    if number.is_empty() {
+        return Err(not_a_size());
+    }
+    let scale: f64 = match unit.to_ascii_lowercase().as_str() {
+        "" | "b" => 1.0,
+        "kb" | "k" => 1e3,
+        "mb" | "m" => 1e6,
+        "gb" | "g" => 1e9,
+        "tb" | "t" => 1e12,
+        "kib" => 1024.0,
+        "mib" => 1024.0 * 1024.0,
+        "gib" => 1024.0 * 1024.0 * 1024.0,
+        "tib" => 1024.0 * 1024.0 * 1024.0 * 1024.0,
+        _ => {
+            return Err(format!(
+                "unknown unit `{unit}`: write bytes or a number with KB, MB, GB, TB, KiB, MiB, GiB or TiB (e.g. 512MiB)"
+            ));
+        }
+    };
+    let n: f64 = number.parse().map_err(|_| not_a_size())?;
+    let bytes = (n * scale).round();
+    // Below 1 MiB not even one batch of one column fits; a limit above usize is no limit.
+    if bytes < 1024.0 * 1024.0 {
+        return Err(format!(
+            "`{text}` is too small: the memory limit is at least 1MiB"
+        ));
+    }
+    if bytes >= usize::MAX as f64 {
+        return Err(format!("`{text}` is larger than this machine can address"));
+    }
+    Ok(bytes as usize)
 }
 
 fn check_metric(name: &str) -> Result<(), Fatal> {
@@ -826,12 +899,37 @@ fn default_plan() -> Result<PathBuf, Fatal> {
     ))
 }
 
-fn engine(common: &Common) -> Engine {
-    Engine::new(EngineOptions {
+/// The engine: DataFusion here, or a Ballista cluster for suites (`--engine`).
+fn engine(
+    common: &Common,
+    rt: &tokio::runtime::Runtime,
+    suites: bool,
+    from_plan: Option<&str>,
+) -> Result<Engine, Fatal> {
+    let opts = EngineOptions {
         batch_size: common.batch_size,
         partitions: common.threads,
-        split_small_files: false,
-    })
+        memory_limit: common.memory_limit,
+        ..Default::default()
+    };
+    let spec = match (&common.engine, from_plan) {
+        (None, None) => return Ok(Engine::new(opts)),
+        (Some(text), _) => EngineSpec::parse(text).map_err(|e| Fatal(format!("--engine: {e}")))?,
+        (None, Some(text)) => {
+            EngineSpec::parse(text).map_err(|e| Fatal(format!("`engine:` in the plan: {e}")))?
+        }
+    };
+    if spec == EngineSpec::Local {
+        return Ok(Engine::new(opts));
+    }
+    if !suites {
+        return Err(Fatal(format!(
+            "--engine {}: only suites (`tollgate test`, `tollgate validate`) run on a cluster; drop --engine for this command",
+            spec.display()
+        )));
+    }
+    rt.block_on(Engine::connect(opts, &spec))
+        .map_err(|e| Fatal(e.to_string()))
 }
 
 fn runtime(common: &Common) -> Result<tokio::runtime::Runtime, Fatal> {
@@ -1145,4 +1243,31 @@ fn explain(check: Option<&str>) -> Result<u8, Fatal> {
     let mut stdout = std::io::stdout().lock();
     let _ = stdout.write_all(out.as_bytes());
     Ok(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_size;
+
+    #[test]
+    fn memory_sizes_in_decimal_and_binary_units() {
+        assert_eq!(parse_size("512MiB"), Ok(512 << 20));
+        assert_eq!(parse_size("2GiB"), Ok(2 << 30));
+        assert_eq!(parse_size("2 gib"), Ok(2 << 30));
+        assert_eq!(parse_size("300MB"), Ok(300_000_000));
+        assert_eq!(parse_size("1.5GB"), Ok(1_500_000_000));
+        assert_eq!(parse_size("2000000"), Ok(2_000_000));
+        assert_eq!(parse_size("4194304B"), Ok(4 << 20));
+        for bad in [
+            "",
+            "MiB",
+            "12XB",
+            "1.2.3MB",
+            "-5MiB",
+            "100KB",
+            "99999999TiB",
+        ] {
+            assert!(parse_size(bad).is_err(), "{bad} should not parse");
+        }
+    }
 }

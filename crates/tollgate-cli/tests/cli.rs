@@ -2001,3 +2001,72 @@ fn findings_carry_small_charts_for_reports() {
         891.0
     );
 }
+
+/// Built without the `postgres` feature (`--no-default-features`), a PostgreSQL table is a clear
+/// error (exit 2), as a source of a plan and as DATA.
+#[cfg(not(feature = "postgres"))]
+#[test]
+fn without_the_postgres_feature_a_table_is_a_clear_error() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let plan = dir.path().join("tollgate.yaml");
+    std::fs::write(
+        &plan,
+        "sources:\n  orders: { postgres: { url_env: ORDERS_DB_URL, table: public.orders } }\nsuites:\n  s:\n    source: orders\n    table: { row_count: { at_least: 1 } }\n",
+    )
+    .expect("write plan");
+    let (code, out, err) = run(bin().arg("test").arg(&plan));
+    assert_eq!(code, 2, "stdout:\n{out}\nstderr:\n{err}");
+    assert!(
+        out.contains("source `orders` is a PostgreSQL table, but this tollgate was built without the `postgres` feature"),
+        "{out}"
+    );
+    let suite = dir.path().join("s.yaml");
+    std::fs::write(&suite, "table: { row_count: 1 }\n").expect("write suite");
+    let (code, out, err) = run(bin()
+        .arg("validate")
+        .arg("postgres://u:S3cret@localhost/db?table=public.t")
+        .arg("--suite")
+        .arg(&suite));
+    assert_eq!(code, 2, "stdout:\n{out}\nstderr:\n{err}");
+    assert!(err.contains("without the `postgres` feature"), "{err}");
+    assert!(!err.contains("S3cret"), "{err}");
+}
+
+#[test]
+fn memory_limit_keeps_results_and_bad_sizes_exit_2() {
+    let validate = |extra: &[&str]| {
+        run(bin()
+            .arg("validate")
+            .arg(fixtures().join("people.csv"))
+            .arg("--suite")
+            .arg(fixtures().join("people.yaml"))
+            .args(["--format", "json"])
+            .args(extra))
+    };
+    let (code, free, _) = validate(&[]);
+    assert_eq!(code, 1);
+    for limit in ["64MiB", "1GB", "268435456"] {
+        let (code, bounded, err) = validate(&["--memory-limit", limit]);
+        assert_eq!(code, 1, "{err}");
+        assert_eq!(bounded, free, "--memory-limit {limit}");
+    }
+    let (code, out, err) = run(bin()
+        .arg("test")
+        .arg(repo().join("examples/titanic/tollgate.yaml"))
+        .arg("passengers")
+        .args(["--memory-limit", "256MiB"]));
+    assert_eq!(code, 0, "stdout:\n{out}\nstderr:\n{err}");
+    assert!(out.contains("PASS  suite passengers-contract"), "{out}");
+    for (bad, says) in [
+        ("12XB", "unknown unit `XB`"),
+        ("lots", "`lots` is not a size"),
+        ("100KB", "at least 1MiB"),
+    ] {
+        let (code, _, err) = validate(&["--memory-limit", bad]);
+        assert_eq!(code, 2, "--memory-limit {bad}: {err}");
+        assert!(
+            err.contains("--memory-limit") && err.contains(says),
+            "--memory-limit {bad}: {err}"
+        );
+    }
+}

@@ -506,6 +506,9 @@ pub struct Plan {
     pub drifts: Vec<DriftDecl>,
     /// Diffs by name.
     pub diffs: Vec<DiffDecl>,
+    /// Where suites run (`engine:`): `local`, `ballista:standalone` or `ballista://HOST[:PORT]`.
+    /// `None`: here. The command line's `--engine` wins.
+    pub engine: Option<String>,
 }
 
 /// The drift methods `method:` accepts.
@@ -1143,6 +1146,7 @@ impl Decoder {
             "pretrain",
             "drift",
             "diffs",
+            "engine",
         ]
         .iter()
         .chain(LATER_SECTIONS)
@@ -1161,6 +1165,22 @@ impl Decoder {
                 "models" => plan.models = self.items(value, "`models`", Self::model),
                 "drift" => plan.drifts = self.items(value, "`drift`", Self::drift),
                 "diffs" => plan.diffs = self.items(value, "`diffs`", Self::diff),
+                "engine" => {
+                    if let Some(e) = self.string(value, "`engine`") {
+                        let known = e == "local"
+                            || e == "ballista:standalone"
+                            || e.starts_with("ballista://")
+                            || e.starts_with("df://");
+                        if known {
+                            plan.engine = Some(e);
+                        } else {
+                            self.diags.push(
+                                Diagnostic::new(value.pos, format!("unknown `engine` `{e}`"))
+                                    .with_help("`local`, `ballista:standalone` or `ballista://HOST[:PORT]`"),
+                            );
+                        }
+                    }
+                }
                 "pretrain" => plan.pretrains = self.items(value, "`pretrain`", Self::pretrain),
                 "behaviour" => plan.behaviours = self.items(value, "`behaviour`", Self::behaviour),
                 "model_checks" => plan.model_checks = self.items(value, "`model_checks`", Self::model_check),
@@ -3742,6 +3762,23 @@ mod tests {
                     .collect()
             }
         }
+    }
+
+    #[test]
+    fn the_plan_names_where_suites_run() {
+        let plan = |e: &str| parse_plan(&format!("version: 1\nengine: {e}\n"));
+        for ok in ["local", "ballista:standalone", "ballista://sched:50050"] {
+            let p = plan(ok).unwrap_or_else(|d| panic!("{ok}: {}", d.render(None)));
+            assert_eq!(p.engine.as_deref(), Some(ok));
+        }
+        assert_eq!(parse_plan("version: 1\n").map(|p| p.engine), Ok(None));
+        let d = plan("spark://x").map(|_| ()).expect_err("unknown engine");
+        assert!(
+            d.0[0].message.contains("unknown `engine` `spark://x`"),
+            "{:?}",
+            d.0
+        );
+        assert_eq!(d.0[0].pos.line, 2);
     }
 
     #[test]

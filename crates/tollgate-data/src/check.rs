@@ -23,6 +23,9 @@ pub struct Planned {
     pub metrics: Vec<Metric>,
     /// A query of its own (one row of values) for checks that need order or grouping.
     pub own_query: Option<String>,
+    /// The own query in a form whose memory stays bounded (sorts, which spill, instead of a
+    /// window over every group), used by engines with a memory limit; `None` when the same.
+    pub own_query_bounded: Option<String>,
     /// Predicate over the row-numbered source that selects failing rows.
     pub failing: Option<String>,
     /// Window expression the failing predicate needs (as `DUPS`).
@@ -406,6 +409,11 @@ pub fn plan(decl: &CheckDecl, schema: &Schema, pinned: Option<Pin<'_>>) -> Resul
             p.own_query = Some(format!(
                 "SELECT max(n), array_agg(v) FROM (SELECT v, n, max(n) OVER () AS m FROM \
                  (SELECT {c} AS v, count(*) AS n FROM {{from}} WHERE {c} IS NOT NULL GROUP BY {c})) WHERE n = m",
+                c = ident(c)
+            ));
+            p.own_query_bounded = Some(format!(
+                "SELECT max(n), array_agg(v) FROM (SELECT v, n, rank() OVER (ORDER BY n DESC) AS r FROM \
+                 (SELECT {c} AS v, count(*) AS n FROM {{from}} WHERE {c} IS NOT NULL GROUP BY {c})) WHERE r = 1",
                 c = ident(c)
             ));
         }

@@ -51,6 +51,17 @@ pub fn engine_message(e: &datafusion::error::DataFusionError) -> String {
             msg = rest;
         }
     }
+    // A Ballista job names itself and its stage (`Job 3Xq… failed: Job failed due to stage 0
+    // failed: Task failed due to runtime execution error: …`): keep what went wrong.
+    let on_cluster;
+    let task_failed = "Task failed due to runtime execution error: ";
+    if let Some(i) = msg.find(task_failed) {
+        on_cluster = format!(
+            "a task on the Ballista cluster failed: {}",
+            &msg[i + task_failed.len()..]
+        );
+        msg = &on_cluster;
+    }
     // sqlparser's errors arrive wrapped as `ParserError("...")`.
     let unwrapped;
     if let Some(inner) = msg

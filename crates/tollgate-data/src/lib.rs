@@ -6,14 +6,17 @@
 //! checks get a bounded second query for their sample rows. This crate never prints.
 #![deny(missing_docs)]
 
+pub mod ballista;
 pub mod check;
 pub mod diff;
 pub mod drift;
 pub mod error;
 pub mod jsonschema;
 pub mod kl;
+mod memory;
 pub mod metric;
 pub mod perturb;
+#[cfg(feature = "postgres")]
 pub mod pg;
 pub mod profile;
 pub mod progress;

@@ -68,19 +68,10 @@ impl Metric {
             }
             Metric::Distinct(c) => format!("count(DISTINCT {})", ident(c)),
             Metric::DistinctTuple(cols, pred) => {
-                // Each value as `length:text` (`N:` for null), joined: an unambiguous text key.
-                // A distinct count of text is many times faster than one of structs.
-                let fields = cols
-                    .iter()
-                    .map(|c| {
-                        let t = format!("CAST({} AS VARCHAR)", ident(c));
-                        format!(
-                            "coalesce(CAST(character_length({t}) AS VARCHAR), 'N'), ':', coalesce({t}, '')"
-                        )
-                    })
-                    .collect::<Vec<_>>()
-                    .join(", ',', ");
-                format!("count(DISTINCT CASE WHEN {pred} THEN concat({fields}) END)")
+                format!(
+                    "count(DISTINCT CASE WHEN {pred} THEN {} END)",
+                    tuple_key(cols)
+                )
             }
             Metric::Filtered(inner, f) => match inner.as_ref() {
                 Metric::RowCount => format!("sum(CASE WHEN {f} THEN 1 ELSE 0 END)"),
@@ -94,6 +85,11 @@ impl Metric {
                 Metric::DistinctTuple(cols, p) => {
                     Metric::DistinctTuple(cols.clone(), format!("({f}) AND ({p})")).to_sql()
                 }
+                // It has a FILTER of its own: one clause with both conditions.
+                Metric::DistinctValues(c) => format!(
+                    "array_agg(DISTINCT {c}) FILTER (WHERE {c} IS NOT NULL AND {f})",
+                    c = ident(c)
+                ),
                 Metric::Nothing | Metric::Sql(_) => inner.to_sql(),
                 other => format!("{} FILTER (WHERE {f})", other.to_sql()),
             },
@@ -106,6 +102,21 @@ impl Metric {
             Metric::Nothing => "NULL".into(),
         }
     }
+}
+
+/// The combination of several columns' values as one text key: each value as `length:text`
+/// (`N:` for null), joined, so that no two combinations share a key. A distinct count of text
+/// is many times faster than one of structs.
+pub(crate) fn tuple_key(cols: &[String]) -> String {
+    let fields = cols
+        .iter()
+        .map(|c| {
+            let t = format!("CAST({} AS VARCHAR)", ident(c));
+            format!("coalesce(CAST(character_length({t}) AS VARCHAR), 'N'), ':', coalesce({t}, '')")
+        })
+        .collect::<Vec<_>>()
+        .join(", ',', ");
+    format!("concat({fields})")
 }
 
 /// Deduplicate metrics, keeping first-seen order; returns the list and each input's index.

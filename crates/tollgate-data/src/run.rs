@@ -29,6 +29,14 @@ pub struct EngineOptions {
     /// Split even small files into several partitions (tests use it to exercise the merging
     /// of partial aggregates; by default files under 10 MB are read whole).
     pub split_small_files: bool,
+    /// A Ballista cluster that runs the suites (see [`Engine::connect`]); `None` runs them
+    /// here. Profiles, drift, diffs and model tests always run here.
+    pub cluster: Option<crate::ballista::Cluster>,
+    /// At most this many bytes for the engine's working memory (`None`: no bound). Sorts and
+    /// grouped aggregations spill to files in the system's temporary directory (`TMPDIR`);
+    /// the metrics that would hold every value in memory (distinct counts, medians, quantiles)
+    /// are computed by queries that spill instead (see `docs/memory.md`).
+    pub memory_limit: Option<usize>,
 }
 
 /// The query engine (DataFusion) with tollgate's functions registered.
@@ -46,6 +54,8 @@ pub struct Prepared {
     ordered: SessionContext,
     /// The schema checks see (pinned columns converted).
     pub schema: Arc<Schema>,
+    /// The sessions send their queries to a Ballista cluster.
+    cluster: bool,
 }
 
 impl Prepared {
@@ -66,6 +76,38 @@ impl Engine {
         Engine { opts }
     }
 
+    /// An engine whose suites run on `spec`: here, on an in-process Ballista cluster it
+    /// starts, or on a running Ballista scheduler (checked to answer).
+    pub async fn connect(
+        mut opts: EngineOptions,
+        spec: &crate::ballista::EngineSpec,
+    ) -> Result<Self> {
+        opts.cluster = None;
+        let local = Engine::new(opts.clone());
+        opts.cluster = crate::ballista::connect(spec, local.context(None).state()).await?;
+        Ok(Engine { opts })
+    }
+
+    /// The cluster suites run on, if not here.
+    pub fn cluster(&self) -> Option<&crate::ballista::Cluster> {
+        self.opts.cluster.as_ref()
+    }
+
+    /// A session for suites: the local one, or the cluster's.
+    fn suite_context(&self, partitions: Option<usize>) -> Result<SessionContext> {
+        let ctx = self.context(partitions);
+        match &self.opts.cluster {
+            None => Ok(ctx),
+            #[cfg(feature = "ballista")]
+            Some(c) => crate::ballista::upgrade(ctx, c),
+            #[cfg(not(feature = "ballista"))]
+            Some(c) => Err(DataError::Source(format!(
+                "engine `{}`: this tollgate was built without the `ballista` feature",
+                c.display
+            ))),
+        }
+    }
+
     pub(crate) fn context(&self, partitions: Option<usize>) -> SessionContext {
         let mut config = SessionConfig::new().with_information_schema(false);
         // Column names in SQL are case-sensitive, as they are in the suite's YAML.
@@ -79,7 +121,10 @@ impl Engine {
         if let Some(p) = partitions.or(self.opts.partitions) {
             config = config.with_target_partitions(p.max(1));
         }
-        let ctx = SessionContext::new_with_config(config);
+        let ctx = match self.opts.memory_limit {
+            None => SessionContext::new_with_config(config),
+            Some(limit) => crate::memory::session(config, limit),
+        };
         ctx.register_udf(crate::udf::parses_datetime());
         ctx.register_udf(crate::udf::json_schema());
         ctx.register_udaf(crate::sketch::hll_udaf());
@@ -110,7 +155,7 @@ impl Engine {
         base: &Path,
         suites: &[&SuiteDecl],
     ) -> Result<Vec<TestResult>> {
-        let prepared = self.prepare(decl, base, suites).await?;
+        let prepared = self.prepare_in(decl, base, suites, false, true).await?;
         let mut results = Vec::new();
         for s in suites {
             results.push(self.run_suite(&prepared, s).await);
@@ -119,7 +164,7 @@ impl Engine {
             .iter()
             .any(|r| r.error.as_deref().is_some_and(|e| e.contains("parsing")));
         if failed_to_convert && !prepared.source.pins.is_empty() && !prepared.source.text_pins {
-            let prepared = self.prepare_with(decl, base, suites, true).await?;
+            let prepared = self.prepare_in(decl, base, suites, true, true).await?;
             results.clear();
             for s in suites {
                 results.push(self.run_suite(&prepared, s).await);
@@ -146,6 +191,18 @@ impl Engine {
         suites: &[&SuiteDecl],
         text_pins: bool,
     ) -> Result<Prepared> {
+        self.prepare_in(decl, base, suites, text_pins, false).await
+    }
+
+    /// [`Engine::prepare_with`], on the cluster when `for_suites` and one is set.
+    async fn prepare_in(
+        &self,
+        decl: &SourceDecl,
+        base: &Path,
+        suites: &[&SuiteDecl],
+        text_pins: bool,
+        for_suites: bool,
+    ) -> Result<Prepared> {
         let resolved = source::resolve(&decl.path, base, decl.format)?;
         let mut pins: Vec<(String, &'static str)> = Vec::new();
         for s in suites {
@@ -166,16 +223,26 @@ impl Engine {
                 }
             }
         }
-        let ctx = self.context(None);
-        let ordered = self.context(Some(1));
+        let on_cluster = for_suites && self.opts.cluster.is_some();
+        let (ctx, ordered) = if on_cluster {
+            (self.suite_context(None)?, self.suite_context(Some(1))?)
+        } else {
+            (self.context(None), self.context(Some(1)))
+        };
         let open = source::open(&ctx, resolved, &decl.csv, pins, text_pins).await?;
         let raw_schema = open.raw_schema();
+        // A cluster is sent the plan: it must see the files' own table, which it can encode
+        // (the counting wrapper exists only in this process).
+        let provider: Arc<dyn datafusion::catalog::TableProvider> = if on_cluster {
+            open.provider.inner()
+        } else {
+            open.provider.clone()
+        };
         for c in [&ctx, &ordered] {
             if open.pins.is_empty() {
-                c.register_table("t", open.provider.clone())
-                    .map_err(internal)?;
+                c.register_table("t", provider.clone()).map_err(internal)?;
             } else {
-                c.register_table("__tg_source", open.provider.clone())
+                c.register_table("__tg_source", provider.clone())
                     .map_err(internal)?;
                 let mut cols = Vec::new();
                 for f in raw_schema.fields() {
@@ -211,6 +278,7 @@ impl Engine {
             ctx,
             ordered,
             schema,
+            cluster: on_cluster,
         })
     }
 
@@ -250,6 +318,15 @@ impl Engine {
         for decl in &suite.checks {
             let pinned = pin_of(src, decl);
             let p = match check::plan(decl, schema, pinned) {
+                // A cluster's sessions know DataFusion's built-in functions only: say so
+                // before planning the check's SQL there.
+                Ok(p) if src.cluster && cluster_cannot_run(&p).is_some() => {
+                    Err(cluster_cannot_run(&p).unwrap_or_default())
+                }
+                Ok(p) if self.opts.memory_limit.is_some() => {
+                    let p = crate::memory::bounded_plan(p);
+                    self.validate(src, decl, with_filter(decl, p)).await
+                }
                 Ok(p) => self.validate(src, decl, with_filter(decl, p)).await,
                 Err(Unfit(msg)) => Err(msg),
             };
@@ -411,6 +488,10 @@ impl Engine {
     }
 
     async fn aggregate(&self, ctx: &SessionContext, metrics: &[Metric]) -> Result<Vec<V>> {
+        if self.opts.memory_limit.is_some() && metrics.iter().any(crate::memory::unbounded) {
+            // Distinct counts, medians and quantiles would hold every value: queries that spill.
+            return crate::memory::aggregate(ctx, metrics).await;
+        }
         let select: Vec<String> = metrics
             .iter()
             .enumerate()
@@ -508,7 +589,12 @@ impl Engine {
         }
         // In one partition the rows come in file order, so LIMIT stops the scan at the first
         // failing rows; a partitioned window (uniqueness) reorders them and needs the sort.
-        let order = if p.window.is_some() {
+        let order = if src.cluster {
+            // A cluster keeps no file order: row positions mean nothing there, and the
+            // samples are the failing rows that sort first, the same on every run.
+            let by: Vec<String> = cols.iter().map(|c| ident(c)).collect();
+            format!("ORDER BY {} ", by.join(", "))
+        } else if p.window.is_some() {
             format!("ORDER BY {ROW} ")
         } else {
             String::new()
@@ -539,7 +625,7 @@ impl Engine {
                             values.insert(name, v.to_json());
                         }
                         f.sample.push(SampleRow {
-                            row: Some(row),
+                            row: (!src.cluster).then_some(row),
                             values,
                         });
                     }
@@ -553,6 +639,25 @@ impl Engine {
 /// The row-numbered source (file order; only used on the single-partition session).
 /// Only `cols` are read: a sample query scans the files once more, in one partition, and
 /// parsing every column would cost more than the check's own scan.
+/// Why a Ballista cluster cannot run this planned check, if it cannot.
+fn cluster_cannot_run(p: &Planned) -> Option<String> {
+    let metrics: Vec<String> = p.metrics.iter().map(Metric::to_sql).collect();
+    let mut sql: Vec<&str> = metrics.iter().map(String::as_str).collect();
+    for q in [
+        &p.own_query,
+        &p.failing,
+        &p.window,
+        &p.exact_count,
+        &p.failing_from,
+    ]
+    .into_iter()
+    .flatten()
+    {
+        sql.push(q);
+    }
+    crate::ballista::unsupported(p.ordered, &sql)
+}
+
 fn numbered(window: Option<&str>, cols: &[String]) -> String {
     let list = if cols.is_empty() {
         "*".to_string()
@@ -587,6 +692,17 @@ fn with_filter(decl: &CheckDecl, mut p: Planned) -> Planned {
             .map(|m| Metric::Filtered(Box::new(m), format!("({f}\n)")))
             .collect();
         p.failing = p.failing.map(|pred| format!("({f}\n) AND ({pred})"));
+        // A value repeats when it repeats among the rows the filter keeps (the window numbers
+        // every row, so count only those).
+        if let Some(over) = p
+            .window
+            .as_deref()
+            .and_then(|w| w.strip_prefix("count(*) OVER "))
+        {
+            p.window = Some(format!(
+                "sum(CASE WHEN ({f}\n) THEN 1 ELSE 0 END) OVER {over}"
+            ));
+        }
     }
     p
 }
@@ -626,14 +742,15 @@ fn internal(e: datafusion::error::DataFusionError) -> DataError {
     DataError::Internal(engine_message(&e))
 }
 
-async fn collect(ctx: &SessionContext, q: &str) -> Result<Vec<RecordBatch>> {
+pub(crate) async fn collect(ctx: &SessionContext, q: &str) -> Result<Vec<RecordBatch>> {
     let df = ctx
         .sql(q)
         .await
         .map_err(|e| DataError::Plan(engine_message(&e)))?;
-    df.collect()
-        .await
-        .map_err(|e| DataError::Source(format!("reading the data failed: {}", engine_message(&e))))
+    df.collect().await.map_err(|e| {
+        let msg = crate::memory::explain(engine_message(&e));
+        DataError::Source(format!("reading the data failed: {msg}"))
+    })
 }
 
 /// One column read out of a source, as numbers or as text.

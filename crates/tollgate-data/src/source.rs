@@ -386,6 +386,11 @@ impl CountingTable {
         }
     }
 
+    /// The wrapped provider.
+    pub fn inner(&self) -> Arc<dyn TableProvider> {
+        self.inner.clone()
+    }
+
     /// Scans started so far.
     pub fn scans(&self) -> usize {
         self.scans.load(Ordering::SeqCst)

@@ -32,6 +32,7 @@ pub use tollgate_core::{
     Finding, Plan, RunReport, SourceDecl, Status, SuiteDecl, TestKind, TestResult,
 };
 pub use tollgate_data as data;
+pub use tollgate_data::ballista::EngineSpec;
 use tollgate_data::run::ColumnData;
 pub use tollgate_data::{Engine, EngineOptions};
 pub use tollgate_model as model;
@@ -528,6 +529,39 @@ pub async fn run_suites(
     RunReport::new(run_on(engine, source, &refs, base).await)
 }
 
+/// Is `data` a PostgreSQL URL (`postgres://` or `postgresql://`)? Such a DATA names a table:
+/// see [`run_suites_at_url`].
+pub fn is_postgres_url(data: &str) -> bool {
+    let lower = data.trim_start().to_ascii_lowercase();
+    lower.starts_with("postgres://") || lower.starts_with("postgresql://")
+}
+
+/// Run suites on the PostgreSQL table a URL names (the `validate` command's DATA):
+/// `postgres://user[:password]@host[:port]/database?table=schema.table`, the password from
+/// `PGPASSWORD` when the URL has none. `Err` is the user's: a URL that names no table, or a
+/// tollgate built without the `postgres` feature. A server that cannot be reached is an error
+/// of each suite, as for a source of a plan.
+pub async fn run_suites_at_url(url: &str, suites: &[SuiteDecl]) -> Result<RunReport, String> {
+    #[cfg(feature = "postgres")]
+    {
+        use tollgate_data::pg;
+        let at = pg::TableUrl::parse(url, std::env::var(pg::PASSWORD_ENV).ok().as_deref())
+            .map_err(|e| e.to_string())?;
+        let source = at.source("data");
+        let refs: Vec<&SuiteDecl> = suites.iter().collect();
+        let run = pg::run_suites_with_url(&at.url, &source, &refs).await;
+        Ok(RunReport::new(results_or_errors(run, &source, &refs)))
+    }
+    #[cfg(not(feature = "postgres"))]
+    {
+        let _ = (url, suites);
+        Err(format!("DATA is a PostgreSQL URL, but {WITHOUT_POSTGRES}"))
+    }
+}
+
+#[cfg(not(feature = "postgres"))]
+const WITHOUT_POSTGRES: &str = "this tollgate was built without the `postgres` feature";
+
 async fn run_on(
     engine: &Engine,
     source: &SourceDecl,
@@ -536,9 +570,24 @@ async fn run_on(
 ) -> Vec<TestResult> {
     let run = match source.postgres {
         // Pushed down: the checks run as SQL inside PostgreSQL.
+        #[cfg(feature = "postgres")]
         Some(_) => tollgate_data::pg::run_suites(source, suites).await,
+        #[cfg(not(feature = "postgres"))]
+        Some(_) => Err(tollgate_data::DataError::Source(format!(
+            "source `{}` is a PostgreSQL table, but {WITHOUT_POSTGRES}",
+            source.name
+        ))),
         None => engine.run_suites(source, base, suites).await,
     };
+    results_or_errors(run, source, suites)
+}
+
+/// The suites' results, or the error that stopped them as each one's error.
+fn results_or_errors(
+    run: tollgate_data::Result<Vec<TestResult>>,
+    source: &SourceDecl,
+    suites: &[&SuiteDecl],
+) -> Vec<TestResult> {
     match run {
         Ok(results) => results,
         Err(e) => suites
