@@ -3,7 +3,7 @@
 //! `TOLLGATE_TEST_PG_URL` (`bash .ci/run` starts a server and sets it); without it these tests
 //! fail, saying how.
 
-use std::process::{Command, Output};
+mod common;
 
 use tokio_postgres::{Client, NoTls};
 
@@ -32,21 +32,12 @@ fn parts() -> (String, String, String) {
 }
 
 fn tollgate(args: &[&str], envs: &[(&str, &str)]) -> (i32, String, String) {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_tollgate"));
+    let mut cmd = common::bin();
     cmd.args(args).env_remove("PGPASSWORD");
     for (k, v) in envs {
         cmd.env(k, v);
     }
-    let Output {
-        status,
-        stdout,
-        stderr,
-    } = cmd.output().expect("run tollgate");
-    (
-        status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&stdout).into(),
-        String::from_utf8_lossy(&stderr).into(),
-    )
+    common::run(&mut cmd)
 }
 
 async fn client() -> Client {

@@ -120,9 +120,10 @@ async fn collect(ctx: &SessionContext, q: &str) -> Result<Vec<RecordBatch>> {
         .sql(q)
         .await
         .map_err(|e| DataError::Plan(engine_message(&e)))?;
-    df.collect()
-        .await
-        .map_err(|e| DataError::Source(format!("reading the data failed: {}", engine_message(&e))))
+    df.collect().await.map_err(|e| {
+        let msg = crate::memory::explain(engine_message(&e));
+        DataError::Source(format!("reading the data failed: {msg}"))
+    })
 }
 
 async fn count(ctx: &SessionContext, table: &str) -> Result<u64> {
@@ -454,7 +455,8 @@ impl Engine {
         let mut only_a: Vec<Map<String, Value>> = Vec::new();
         while let Some(batch) = stream.next().await {
             let b = batch.map_err(|e| {
-                DataError::Source(format!("reading the data failed: {}", engine_message(&e)))
+                let msg = crate::memory::explain(engine_message(&e));
+                DataError::Source(format!("reading the data failed: {msg}"))
             })?;
             let key_cols: Vec<_> = (0..opts.key.len())
                 .filter_map(|i| b.column_by_name(&format!("__k{i}")).cloned())

@@ -30,7 +30,7 @@ use datafusion::execution::runtime_env::RuntimeEnvBuilder;
 use datafusion::prelude::{SessionConfig, SessionContext};
 
 use crate::check::Planned;
-use crate::error::{DataError, Result};
+use crate::error::{DataError, Result, engine_message};
 use crate::metric::{Metric, tuple_key};
 use crate::run::collect;
 use crate::sql::ident;
@@ -93,6 +93,8 @@ enum Way {
 /// the shared aggregate of its count of non-null values.
 struct OrderGroup {
     column: String,
+    /// A float column: -0.0 and 0.0 are told apart.
+    float: bool,
     filter: Option<String>,
     count: usize,
 }
@@ -113,6 +115,16 @@ pub(crate) fn unbounded(m: &Metric) -> bool {
 /// The values of `metrics` over table `t` of `ctx`, as the one-scan aggregate would give them,
 /// with the unbounded ones computed by queries that spill.
 pub(crate) async fn aggregate(ctx: &SessionContext, metrics: &[Metric]) -> Result<Vec<V>> {
+    let table = ctx
+        .table("t")
+        .await
+        .map_err(|e| DataError::Internal(engine_message(&e)))?;
+    let float = |c: &str| {
+        table
+            .schema()
+            .field_with_unqualified_name(c)
+            .is_ok_and(|f| f.data_type().is_floating())
+    };
     let mut scan: Vec<Metric> = Vec::new();
     let mut groups: Vec<OrderGroup> = Vec::new();
     let mut ways = Vec::with_capacity(metrics.len());
@@ -130,6 +142,12 @@ pub(crate) async fn aggregate(ctx: &SessionContext, metrics: &[Metric]) -> Resul
         };
         let and = filter.map(|f| format!(" AND {f}")).unwrap_or_default();
         let way = match inner {
+            Metric::Distinct(c) if float(c) => Way::Own(format!(
+                "SELECT count(*) FROM (SELECT v, z FROM (SELECT {c} AS v, {z} AS z FROM t \
+                 WHERE {c} IS NOT NULL{and}) GROUP BY v, z)",
+                c = ident(c),
+                z = negative_zero(&ident(c))
+            )),
             Metric::Distinct(c) => Way::Own(format!(
                 "SELECT count(*) FROM (SELECT {c} FROM t WHERE {c} IS NOT NULL{and} GROUP BY {c})",
                 c = ident(c)
@@ -137,6 +155,12 @@ pub(crate) async fn aggregate(ctx: &SessionContext, metrics: &[Metric]) -> Resul
             Metric::DistinctTuple(cols, pred) => Way::Own(format!(
                 "SELECT count(*) FROM (SELECT k FROM (SELECT {} AS k FROM t WHERE ({pred}){and}) GROUP BY k)",
                 tuple_key(cols)
+            )),
+            Metric::DistinctValues(c) if float(c) => Way::Own(format!(
+                "SELECT array_agg(CASE WHEN z THEN -v ELSE v END) FROM (SELECT v, z FROM \
+                 (SELECT {c} AS v, {z} AS z FROM t WHERE {c} IS NOT NULL{and}) GROUP BY v, z)",
+                c = ident(c),
+                z = negative_zero(&ident(c))
             )),
             Metric::DistinctValues(c) => Way::Own(format!(
                 "SELECT array_agg(v) FROM (SELECT {c} AS v FROM t WHERE {c} IS NOT NULL{and} GROUP BY {c})",
@@ -161,6 +185,7 @@ pub(crate) async fn aggregate(ctx: &SessionContext, metrics: &[Metric]) -> Resul
                         };
                         groups.push(OrderGroup {
                             column: c.clone(),
+                            float: float(c),
                             filter,
                             count: in_scan(&mut scan, count),
                         });
@@ -188,7 +213,7 @@ pub(crate) async fn aggregate(ctx: &SessionContext, metrics: &[Metric]) -> Resul
     for (i, g) in groups.iter().enumerate() {
         let n = scanned.get(g.count).map(V::count).unwrap_or(0);
         let mut positions: Vec<u64> = Vec::new();
-        for (way, _) in ways.iter().zip(metrics) {
+        for way in &ways {
             if let Way::Order(j, which) = way
                 && *j == i
             {
@@ -197,7 +222,7 @@ pub(crate) async fn aggregate(ctx: &SessionContext, metrics: &[Metric]) -> Resul
         }
         positions.sort_unstable();
         positions.dedup();
-        found.push(values_at(ctx, g, &positions).await?);
+        found.push(values_at(ctx, g, &positions, g.float).await?);
     }
     let mut out = Vec::with_capacity(metrics.len());
     for way in &ways {
@@ -280,6 +305,7 @@ async fn values_at(
     ctx: &SessionContext,
     g: &OrderGroup,
     positions: &[u64],
+    float: bool,
 ) -> Result<Vec<(u64, f64)>> {
     if positions.is_empty() {
         return Ok(Vec::new());
@@ -295,10 +321,20 @@ async fn values_at(
         .map(|p| format!("(below <= {p} AND below + n > {p})"))
         .collect::<Vec<_>>()
         .join(" OR ");
+    let values = format!("SELECT CAST({c} AS DOUBLE) AS v FROM t WHERE {c} IS NOT NULL{and}");
+    // -0.0 sorts before 0.0 (z first), and comes back as -0.0.
+    let grouped = if float {
+        format!(
+            "SELECT v, z, count(*) AS n FROM (SELECT v, {} AS z FROM ({values})) GROUP BY v, z",
+            negative_zero("v")
+        )
+    } else {
+        format!("SELECT v, FALSE AS z, count(*) AS n FROM ({values}) GROUP BY v")
+    };
     let q = format!(
-        "SELECT v, below, n FROM (\
-           SELECT v, n, sum(n) OVER (ORDER BY v ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) - n AS below \
-           FROM (SELECT v, count(*) AS n FROM (SELECT CAST({c} AS DOUBLE) AS v FROM t WHERE {c} IS NOT NULL{and}) GROUP BY v)\
+        "SELECT CASE WHEN z THEN -v ELSE v END, below, n FROM (\
+           SELECT v, z, n, sum(n) OVER (ORDER BY v, z DESC ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) - n AS below \
+           FROM ({grouped})\
          ) WHERE {wanted}"
     );
     let mut out = Vec::new();
@@ -319,6 +355,12 @@ async fn values_at(
         }
     }
     Ok(out)
+}
+
+/// A predicate: `v` is -0.0. Grouping folds -0.0 into 0.0; `count(DISTINCT)`, `array_agg
+/// (DISTINCT)`, `median` and `percentile_cont` tell them apart, and so must their rewrites.
+fn negative_zero(v: &str) -> String {
+    format!("({v} = 0 AND atan2({v}, -1.0) < 0)")
 }
 
 /// A check's plan in its bounded-memory form: its own query's bounded variant, and the

@@ -176,3 +176,80 @@ fn csv_larger_than_the_limit_gives_the_same_findings() {
     write_data(&data, "CSV");
     same_findings_under_a_limit(data, true);
 }
+
+/// Regression: with several partitions each sort, merge and aggregation of the order-statistics
+/// query competed for the pool; DataFusion failed, and with 2 partitions and 2 MiB it hung.
+/// That query now reads in one partition, whatever the engine's partitions.
+#[test]
+fn medians_and_quantiles_in_a_tiny_pool_with_many_partitions() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = dir.path().join("big.parquet");
+    write_data(&data, "PARQUET");
+    let suite = "columns:\n  amount: { median: { between: [400, 600] }, quantiles: { 0.1: { between: [90, 110] }, 0.75: { at_least: 0 } } }\n  age: { median: 54 }\n";
+    let run_with = move |memory_limit: Option<usize>, data: PathBuf| {
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let suite = parse_suite(suite, "order").expect("the suite parses");
+            let source = SourceDecl::file("data", &data.display().to_string());
+            let engine = Engine::new(EngineOptions {
+                partitions: Some(8),
+                memory_limit,
+                ..Default::default()
+            });
+            let rt = tokio::runtime::Runtime::new().expect("runtime");
+            let r = rt.block_on(engine.run_suites(&source, Path::new("."), &[&suite]));
+            let _ = tx.send(r.map(|r| findings_json(&r)).map_err(|e| e.to_string()));
+        });
+        rx.recv_timeout(std::time::Duration::from_secs(120))
+            .expect("the suite finishes (no hang)")
+            .expect("the suite runs")
+    };
+    let bounded = run_with(Some(4 << 20), data.clone());
+    assert!(!bounded.contains("\"status\": \"error\""), "{bounded}");
+    assert_eq!(bounded, run_with(None, data));
+}
+
+/// Grouping folds -0.0 into 0.0, where `count(DISTINCT)`, `array_agg(DISTINCT)`, `median` and
+/// `percentile_cont` tell them apart (and NaN from -NaN): the rewrites must too.
+#[test]
+fn signed_zeros_and_nans_count_and_sort_as_without_a_limit() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = dir.path().join("floats.parquet");
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    rt.block_on(async {
+        let nan = "CAST('NaN' AS DOUBLE)";
+        let q = format!(
+            "COPY (SELECT column1 AS x FROM (VALUES (0.0), (-0.0), (1.5), ({nan}), (-{nan}), \
+             (CAST(NULL AS DOUBLE)), (1.5), (-0.0), (CAST('inf' AS DOUBLE)), (-2.0))) TO '{}' \
+             STORED AS PARQUET",
+            data.display()
+        );
+        SessionContext::new()
+            .sql(&q)
+            .await
+            .expect("plan the data")
+            .collect()
+            .await
+            .expect("write the data");
+    });
+    let suite = parse_suite(
+        "columns:\n  x:\n    distinct_count: 1\n    distinct_values: { equals: [1] }\n    median: 0\n    \
+         quantiles: { 0.05: 0, 0.2: 0, 0.3: 0, 0.5: 0, 0.95: 0 }\n    unique: true\n",
+        "floats",
+    )
+    .expect("the suite parses");
+    let source = SourceDecl::file("data", &data.display().to_string());
+    let json = |memory_limit| {
+        let engine = Engine::new(EngineOptions {
+            memory_limit,
+            ..Default::default()
+        });
+        let r = rt
+            .block_on(engine.run_suites(&source, Path::new("."), &[&suite]))
+            .expect("the suite runs");
+        findings_json(&r)
+    };
+    let free = json(None);
+    assert!(free.contains("-0.0"), "{free}");
+    assert_eq!(json(Some(LIMIT)), free);
+}
